@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * DMA memory: a pool of bus-visible regions obtained from the bus and
+ * carved into drv_buf allocations (the MDL role), plus the translation of
+ * buffer ranges into bus-address segments for scatter-gather.
+ */
+#ifndef DRV_DMA_H
+#define DRV_DMA_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bus/bus.h"
+
+/* One device-visible contiguous range. */
+struct drv_seg {
+	uint64_t bus;
+	uint32_t len;
+};
+
+#define DRV_DMA_MAX_REGIONS 16
+
+struct drv_dma_pool {
+	pthread_mutex_t lock;
+	drv_dev *dev;
+	struct drv_dma_region region[DRV_DMA_MAX_REGIONS];
+	unsigned nregions;
+	size_t reserve; /* bytes asked of the bus per region */
+	struct drv_dma_free *free_list; /* address-ordered, coalesced */
+	size_t bytes_used;
+};
+
+struct drv_buf {
+	void *va;
+	size_t len;
+	struct drv_dma_region *region;
+	size_t region_off;
+	struct drv_dma_pool *pool;
+	unsigned inflight; /* atomic: requests the device may be using it for */
+	int free_pending; /* freed by the user while in flight */
+};
+
+int drv_dma_pool_init(struct drv_dma_pool *pool, drv_dev *dev, size_t reserve);
+void drv_dma_pool_fini(struct drv_dma_pool *pool);
+/*
+ * Allocates len bytes aligned to align (a power of two). With contiguous,
+ * the bus addresses of the whole allocation are contiguous (rings, edu
+ * buffers); -ENOMEM with a message when that cannot be had.
+ */
+int drv_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int contiguous,
+		  struct drv_buf *out);
+void drv_dma_release(struct drv_buf *buf);
+/*
+ * Splits buf[off, off + len) into bus-contiguous segments, merging
+ * neighbours. Returns the number of segments, or -E2BIG past max.
+ */
+int drv_dma_segments(const struct drv_buf *buf, size_t off, size_t len, struct drv_seg *segs,
+		     unsigned max);
+uint64_t drv_dma_bus(const struct drv_buf *buf, size_t off);
+
+#endif
