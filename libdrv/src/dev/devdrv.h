@@ -66,6 +66,12 @@ struct drv_dev {
 	struct drv_queue *queues; /* singly linked through drv_queue.next */
 	unsigned queue_ids_used; /* bitmap of hardware queue ids */
 	int dead; /* atomic: device unreachable, everything fails -ENODEV */
+	/*
+	 * Highest bus address the device can reach (edu: 28 bits). PCI buses
+	 * fill it at open from the device's id when 0; a driver may lower it
+	 * in probe. DMA regions mapped later stay below it.
+	 */
+	uint64_t dma_mask;
 };
 
 extern const struct drv_dev_ops drv_dev_dsim;
