@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Shared command-line conventions of the sample tools: usage errors exit 2,
+ * runtime failures exit 1 with libdrv's message, numbers are checked fully.
+ */
+#ifndef APPS_COMMON_H
+#define APPS_COMMON_H
+
+#include <getopt.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define APP_DEFAULT_DEVICE "sim:inproc"
+#define APP_EXIT_RUNTIME 1
+#define APP_EXIT_USAGE 2
+
+/* Prints "prog: message" and a hint to run --help, then exits 2. */
+__attribute__((noreturn, format(printf, 2, 3))) void app_usage_error(const char *prog,
+								     const char *fmt, ...);
+
+/* Reports the getopt_long error just returned (':' or '?') and exits 2. */
+__attribute__((noreturn)) void app_bad_option(const char *prog, int getopt_ret, char **argv);
+
+/*
+ * Parses a decimal integer in [min, max], optionally with a K/M/G suffix
+ * (powers of 1024) when `allow_suffix`; exits 2 naming `opt` otherwise.
+ */
+uint64_t app_parse_u64(const char *prog, const char *opt, const char *text, uint64_t min,
+		       uint64_t max, int allow_suffix);
+
+/* Parses a positive number of seconds ("2", "0.5"); exits 2 otherwise. */
+double app_parse_seconds(const char *prog, const char *opt, const char *text);
+
+/* Prints "prog: what: <drv_errmsg()>" to stderr and returns 1. */
+int app_fail(const char *prog, const char *what);
+
+/* Prints len bytes with non-printable characters escaped as \xNN. */
+void app_print_escaped(const void *data, size_t len);
+
+#endif

@@ -1,0 +1,65 @@
+#!/bin/bash
+# A separate `devsim serve` process: notify receives the events that
+# `devsim event` raises, and asyncread reads through the same socket.
+#   notify_devsim.sh DEVSIM_BINARY NOTIFY_BINARY ASYNCREAD_BINARY
+set -u
+
+devsim=$1
+notify=$2
+asyncread=$3
+tmp=$(mktemp -d)
+sock=$tmp/dsim.sock
+server=
+client=
+cleanup() {
+	[ -n "$client" ] && kill -KILL "$client" 2>/dev/null
+	if [ -n "$server" ]; then
+		kill -TERM "$server" 2>/dev/null
+		wait "$server" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+show() {
+	for f in "$@"; do
+		echo "--- $f:"
+		cat "$tmp/$f"
+	done
+}
+die() {
+	echo "FAIL: $*"
+	show devsim.log notify.out notify.err
+	exit 1
+}
+
+"$devsim" serve --socket "$sock" --latency fixed:100ms >"$tmp/devsim.log" 2>&1 </dev/null &
+server=$!
+for _ in $(seq 600); do
+	[ -S "$sock" ] && break
+	kill -0 "$server" 2>/dev/null || die "devsim serve exited"
+	sleep 0.1
+done
+[ -S "$sock" ] || die "devsim serve made no socket"
+
+"$notify" --device "sim:$sock" --count 2 --timeout 120 >"$tmp/notify.out" \
+	2>"$tmp/notify.err" </dev/null &
+client=$!
+for _ in $(seq 600); do
+	grep -q '^parked' "$tmp/notify.out" && break
+	kill -0 "$client" 2>/dev/null || die "notify exited before parking"
+	sleep 0.1
+done
+"$devsim" event --socket "$sock" "first event" || die "devsim event failed"
+"$devsim" event --socket "$sock" "second event" || die "devsim event failed"
+wait "$client"
+rc=$?
+client=
+[ "$rc" -eq 0 ] || die "notify exited $rc"
+grep -q '^event 1: "first event"' "$tmp/notify.out" || die "first event missing"
+grep -q '^event 2: "second event"' "$tmp/notify.out" || die "second event missing"
+
+"$asyncread" --device "sim:$sock" >"$tmp/asyncread.out" 2>&1 </dev/null ||
+	{ show asyncread.out; die "asyncread over the socket failed"; }
+grep -q '^buffer C: "C: hello from dsim"' "$tmp/asyncread.out" ||
+	{ show asyncread.out; die "asyncread printed no buffer C"; }
+show notify.out asyncread.out
