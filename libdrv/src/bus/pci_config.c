@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+#include "pci_config.h"
+
+#include <errno.h>
+
+#include "dev/devdrv.h"
+#include "error.h"
+#include "pci_known.h"
+
+int drv_pci_command_update(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t set,
+			   uint16_t clear)
+{
+	uint16_t cmd;
+	int err = bus->config_read(dev, DRV_PCI_COMMAND, &cmd, sizeof(cmd));
+	if (err)
+		return err;
+	uint16_t want = (uint16_t)((cmd | set) & ~clear);
+	return want == cmd ? 0 : bus->config_write(dev, DRV_PCI_COMMAND, &want, sizeof(want));
+}
+
+int drv_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vendor,
+		     uint16_t *device)
+{
+	uint16_t id[2];
+	int err = bus->config_read(dev, DRV_PCI_VENDOR_ID, id, sizeof(id));
+	if (err)
+		return err;
+	if (id[0] == 0xffff)
+		return drv_fail(-ENODEV,
+				"PCI device %s reads as absent (vendor id 0xffff): it "
+				"was removed or reset",
+				dev->info.address);
+	*vendor = id[0];
+	*device = id[1];
+	return 0;
+}
+
+void drv_pci_default_dma_mask(drv_dev *dev, uint16_t vendor, uint16_t device)
+{
+	const struct drv_pci_known *k = drv_pci_known_lookup(vendor, device);
+	if (!dev->dma_mask)
+		dev->dma_mask = k ? k->dma_mask : UINT64_MAX;
+}

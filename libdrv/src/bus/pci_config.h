@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/* PCI configuration space registers the PCI buses touch themselves. */
+#ifndef DRV_BUS_PCI_CONFIG_H
+#define DRV_BUS_PCI_CONFIG_H
+
+#include <stdint.h>
+
+#include "bus.h"
+
+#define DRV_PCI_VENDOR_ID 0x00
+#define DRV_PCI_DEVICE_ID 0x02
+#define DRV_PCI_COMMAND 0x04
+#define DRV_PCI_CMD_MEMORY 0x0002u
+#define DRV_PCI_CMD_MASTER 0x0004u /* without it DMA and MSI are dropped silently */
+#define DRV_PCI_CMD_INTX_DISABLE 0x0400u
+#define DRV_PCI_INTERRUPT_PIN 0x3d
+
+/* Sets then clears bits of the command register through bus->config_*. */
+int drv_pci_command_update(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t set,
+			   uint16_t clear);
+
+/* Vendor and device id; -ENODEV when the function reads as absent (all ones). */
+int drv_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vendor,
+		     uint16_t *device);
+
+/* Fills dev->dma_mask from libdrv's device table when nobody has set it. */
+void drv_pci_default_dma_mask(drv_dev *dev, uint16_t vendor, uint16_t device);
+
+#endif

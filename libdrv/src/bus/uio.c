@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The uio bus: a PCI function bound to uio_pci_generic. BARs are mapped
+ * from sysfs resourceN, config space is the sysfs `config` file, the one
+ * interrupt is INTx read from /dev/uioN, and DMA memory is pinned RAM
+ * addressed physically (no IOMMU protection).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bus.h"
+#include "dev/devdrv.h"
+#include "error.h"
+#include "pci_config.h"
+#include "pci_sysfs.h"
+#include "pinned.h"
+
+#define SYSFS "/sys"
+#define PCI_BARS 6
+
+struct uio {
+	char addr[16];
+	int config_fd;
+	int uio_fd;
+	int master_set; /* we turned bus mastering on, so turn it off at close */
+	struct {
+		void *va;
+		size_t len;
+	} bar[PCI_BARS];
+};
+
+static struct uio *uio_of(drv_dev *dev)
+{
+	return dev->bus_priv;
+}
+
+static int open_needing_root(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	int err = -errno;
+	if (err == -EACCES || err == -EPERM)
+		return drv_fail_errno(err, "opening %s needs root", path);
+	return drv_fail_errno(err, "opening %s", path);
+}
+
+static int uio_config_read(drv_dev *dev, unsigned off, void *data, size_t len)
+{
+	struct uio *u = uio_of(dev);
+	ssize_t n = pread(u->config_fd, data, len, off);
+	if (n < 0)
+		return drv_fail_errno(-errno, "reading config space of %s at %#x", u->addr, off);
+	if ((size_t)n != len)
+		return drv_fail(-EIO, "config space of %s ends before %#zx", u->addr, off + len);
+	return 0;
+}
+
+static int uio_config_write(drv_dev *dev, unsigned off, const void *data, size_t len)
+{
+	struct uio *u = uio_of(dev);
+	ssize_t n = pwrite(u->config_fd, data, len, off);
+	if (n < 0)
+		return drv_fail_errno(-errno, "writing config space of %s at %#x", u->addr, off);
+	if ((size_t)n != len)
+		return drv_fail(-EIO, "config space of %s ends before %#zx", u->addr, off + len);
+	return 0;
+}
+
+static void uio_close(drv_dev *dev)
+{
+	struct uio *u = uio_of(dev);
+	if (!u)
+		return;
+	if (u->master_set)
+		drv_pci_command_update(&drv_bus_uio, dev, 0, DRV_PCI_CMD_MASTER);
+	for (unsigned i = 0; i < PCI_BARS; i++)
+		if (u->bar[i].va)
+			munmap(u->bar[i].va, u->bar[i].len);
+	if (u->uio_fd >= 0)
+		close(u->uio_fd);
+	if (u->config_fd >= 0)
+		close(u->config_fd);
+	free(u);
+	dev->bus_priv = NULL;
+}
+
+static int check_bound(const char *addr)
+{
+	char driver[32];
+	int err = drv_sysfs_pci_driver(SYSFS, addr, driver, sizeof(driver));
+	if (err)
+		return err;
+	if (!driver[0])
+		return drv_fail(-ENODEV,
+				"device %s is not bound to any driver: run `drvctl bind %s "
+				"uio`",
+				addr, addr);
+	if (strcmp(driver, DRV_PCI_DRIVER_UIO))
+		return drv_fail(-EBUSY, "device %s is bound to %s: run `drvctl bind %s uio`%s",
+				addr, driver, addr,
+				strcmp(driver, DRV_PCI_DRIVER_VFIO) ? "" : " or open vfio:ADDR");
+	return 0;
+}
+
+static int open_uio_node(struct uio *u)
+{
+	char path[64];
+	int index = drv_sysfs_pci_uio_index(SYSFS, u->addr);
+	if (index < 0)
+		return index;
+	snprintf(path, sizeof(path), "/dev/uio%d", index);
+	/* Non-blocking: irq_ack must not sleep when a wake-up was spurious. */
+	u->uio_fd = open_needing_root(path, O_RDWR | O_NONBLOCK);
+	return u->uio_fd < 0 ? u->uio_fd : 0;
+}
+
+static int uio_open(drv_dev *dev, const char *addr, const struct drv_open_opts *opts)
+{
+	(void)opts;
+	char path[512];
+	int err = drv_pci_addr_check(addr);
+	if (!err)
+		err = check_bound(addr);
+	if (err)
+		return err;
+	struct uio *u = calloc(1, sizeof(*u));
+	if (!u)
+		return drv_fail(-ENOMEM, "out of memory opening %s", addr);
+	snprintf(u->addr, sizeof(u->addr), "%s", addr);
+	u->config_fd = u->uio_fd = -1;
+	dev->bus_priv = u;
+	snprintf(dev->info.bus, sizeof(dev->info.bus), "uio");
+	snprintf(dev->info.address, sizeof(dev->info.address), "%s", addr);
+
+	uint16_t vendor = 0, device = 0;
+	err = drv_sysfs_dev_path(path, sizeof(path), SYSFS, addr, "config");
+	if (!err) {
+		u->config_fd = open_needing_root(path, O_RDWR);
+		err = u->config_fd < 0 ? u->config_fd : 0;
+	}
+	if (!err)
+		err = open_uio_node(u);
+	if (!err)
+		err = drv_pci_read_ids(&drv_bus_uio, dev, &vendor, &device);
+	if (!err)
+		err = drv_pci_command_update(&drv_bus_uio, dev,
+					     DRV_PCI_CMD_MASTER | DRV_PCI_CMD_MEMORY, 0);
+	if (err) {
+		uio_close(dev);
+		return err;
+	}
+	u->master_set = 1;
+	dev->info.vendor_id = vendor;
+	dev->info.device_id = device;
+	drv_pci_default_dma_mask(dev, vendor, device);
+	return 0;
+}
+
+static int uio_map_region(drv_dev *dev, unsigned idx, volatile void **va, size_t *len)
+{
+	struct uio *u = uio_of(dev);
+	if (idx >= PCI_BARS)
+		return drv_fail(-EINVAL, "BAR %u: PCI functions have BARs 0-5", idx);
+	if (!u->bar[idx].va) {
+		uint64_t start, size, flags;
+		char path[512], name[16];
+		int err = drv_sysfs_pci_resource(SYSFS, u->addr, idx, &start, &size, &flags);
+		if (err)
+			return err;
+		if (flags & DRV_PCI_RES_IO)
+			return drv_fail(-ENOTSUP,
+					"BAR %u of %s is an I/O port BAR: libdrv maps only "
+					"memory BARs",
+					idx, u->addr);
+		snprintf(name, sizeof(name), "resource%u", idx);
+		err = drv_sysfs_dev_path(path, sizeof(path), SYSFS, u->addr, name);
+		int fd = err ? err : open_needing_root(path, O_RDWR | O_SYNC);
+		if (fd < 0)
+			return fd;
+		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+		err = -errno;
+		close(fd);
+		if (p == MAP_FAILED)
+			return drv_fail_errno(err, "mapping %s", path);
+		u->bar[idx].va = p;
+		u->bar[idx].len = size;
+	}
+	*va = u->bar[idx].va;
+	*len = u->bar[idx].len;
+	return 0;
+}
+
+static int uio_irq_setup(drv_dev *dev, unsigned wanted, enum drv_irq_mode *mode)
+{
+	uint8_t pin = 0;
+	*mode = DRV_IRQ_NONE;
+	int err = wanted ? uio_config_read(dev, DRV_PCI_INTERRUPT_PIN, &pin, 1) : 0;
+	if (err || !pin)
+		return err; /* no INTx pin: the driver polls */
+	err = drv_pci_command_update(&drv_bus_uio, dev, 0, DRV_PCI_CMD_INTX_DISABLE);
+	if (err)
+		return err;
+	*mode = DRV_IRQ_INTX;
+	return 1;
+}
+
+static int uio_irq_fd(drv_dev *dev, unsigned vector)
+{
+	return vector == 0 ? uio_of(dev)->uio_fd : -1;
+}
+
+static void uio_irq_ack(drv_dev *dev, unsigned vector)
+{
+	struct uio *u = uio_of(dev);
+	uint32_t count;
+	if (vector != 0)
+		return;
+	/* EAGAIN is a spurious wake-up; unmasking is right either way. */
+	ssize_t n = read(u->uio_fd, &count, sizeof(count));
+	(void)n;
+	/*
+	 * The kernel's handler masked INTx (command bit 10) and uio_pci_generic
+	 * has no write() to undo it, so unmask through config space. Only the
+	 * command register's high byte is written, leaving bus mastering alone.
+	 */
+	uint8_t hi;
+	if (uio_config_read(dev, DRV_PCI_COMMAND + 1, &hi, 1) == 0 &&
+	    (hi & (DRV_PCI_CMD_INTX_DISABLE >> 8))) {
+		hi &= (uint8_t) ~(DRV_PCI_CMD_INTX_DISABLE >> 8);
+		uio_config_write(dev, DRV_PCI_COMMAND + 1, &hi, 1);
+	}
+}
+
+static int uio_dma_map(drv_dev *dev, size_t len, struct drv_dma_region *out)
+{
+	return drv_pinned_map(len, dev->dma_mask ? dev->dma_mask : UINT64_MAX, out);
+}
+
+static void uio_dma_unmap(drv_dev *dev, struct drv_dma_region *r)
+{
+	(void)dev;
+	drv_pinned_unmap(r);
+}
+
+static int uio_health_fd(drv_dev *dev)
+{
+	(void)dev;
+	return -1;
+}
+
+static int uio_alive(drv_dev *dev)
+{
+	struct uio *u = uio_of(dev);
+	char path[512];
+	struct stat st;
+	uint16_t vendor, device;
+	if (drv_sysfs_dev_path(path, sizeof(path), SYSFS, u->addr, NULL) || stat(path, &st) != 0)
+		return drv_fail(-ENODEV, "PCI device %s is gone from sysfs", u->addr);
+	return drv_pci_read_ids(&drv_bus_uio, dev, &vendor, &device);
+}
+
+const struct drv_bus_ops drv_bus_uio = {
+	.name = "uio",
+	.open = uio_open,
+	.close = uio_close,
+	.map_region = uio_map_region,
+	.kick = NULL,
+	.irq_setup = uio_irq_setup,
+	.irq_fd = uio_irq_fd,
+	.irq_ack = uio_irq_ack,
+	.dma_map = uio_dma_map,
+	.dma_unmap = uio_dma_unmap,
+	.health_fd = uio_health_fd,
+	.alive = uio_alive,
+	.config_read = uio_config_read,
+	.config_write = uio_config_write,
+};
