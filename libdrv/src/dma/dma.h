@@ -26,10 +26,15 @@ struct drv_dma_pool {
 	drv_dev *dev;
 	struct drv_dma_region region[DRV_DMA_MAX_REGIONS];
 	unsigned nregions;
-	size_t reserve; /* bytes asked of the bus per region */
+	size_t reserve;                 /* bytes asked of the bus per region */
 	struct drv_dma_free *free_list; /* address-ordered, coalesced */
 	size_t bytes_used;
+	size_t bytes_total;
+	struct drv_buf *user_bufs; /* drv_buf_alloc'ed, released at fini */
 };
+
+/* Set in drv_buf.inflight once the user freed a buffer the device still uses. */
+#define DRV_BUF_FREED (1u << 31)
 
 struct drv_buf {
 	void *va;
@@ -37,8 +42,9 @@ struct drv_buf {
 	struct drv_dma_region *region;
 	size_t region_off;
 	struct drv_dma_pool *pool;
-	unsigned inflight; /* atomic: requests the device may be using it for */
-	int free_pending; /* freed by the user while in flight */
+	/* atomic: requests the device may be using it for, | DRV_BUF_FREED */
+	unsigned inflight;
+	struct drv_buf *next, *prev; /* pool->user_bufs */
 };
 
 int drv_dma_pool_init(struct drv_dma_pool *pool, drv_dev *dev, size_t reserve);
@@ -51,6 +57,9 @@ void drv_dma_pool_fini(struct drv_dma_pool *pool);
 int drv_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int contiguous,
 		  struct drv_buf *out);
 void drv_dma_release(struct drv_buf *buf);
+/* A request starts / stops using buf; the last put after drv_buf_free releases it. */
+void drv_buf_get(drv_buf *buf);
+void drv_buf_put(drv_buf *buf);
 /*
  * Splits buf[off, off + len) into bus-contiguous segments, merging
  * neighbours. Returns the number of segments, or -E2BIG past max.

@@ -17,17 +17,32 @@
 
 enum drv_slot_state {
 	DRV_SLOT_FREE = 0,
-	DRV_SLOT_INFLIGHT, /* owned by the device */
-	DRV_SLOT_ABORTING, /* cancel issued; waiting for the device to give it back */
+	DRV_SLOT_INFLIGHT,    /* owned by the device */
+	DRV_SLOT_ABORTING,    /* cancel issued; waiting for the device to give it back */
 	DRV_SLOT_QUARANTINED, /* request already delivered (timed out/cancelled/device gone);
 				 the device may still write the slot's memory */
 };
 
-/* Tags carry a generation so stale or duplicate completions are caught. */
+/* Request life cycle, in drv_req.priv.state. */
+enum drv_req_state {
+	DRV_REQ_IDLE = 0, /* never submitted, or delivered */
+	DRV_REQ_PENDING,  /* owns a slot */
+	DRV_REQ_DONE,     /* finished, on the done list, not yet delivered */
+	DRV_REQ_CALLBACK, /* finished, its callback is about to run */
+};
+
+/*
+ * Tags carry a generation so stale or duplicate completions are caught.
+ * Generation 0 is never used (a zeroed entry matches nothing) and
+ * generation DRV_TAG_GEN_DRIVER is left to drivers for their own entries
+ * (dsim's ABORT commands), so no request tag collides with them.
+ */
 #define DRV_TAG_SLOT_BITS 16
 #define DRV_TAG(slot, gen) ((uint32_t)(slot) | ((uint32_t)(gen) << DRV_TAG_SLOT_BITS))
 #define DRV_TAG_SLOT(tag) ((tag) & ((1u << DRV_TAG_SLOT_BITS) - 1))
 #define DRV_TAG_GEN(tag) ((tag) >> DRV_TAG_SLOT_BITS)
+#define DRV_TAG_GEN_DRIVER 0xffffu
+#define DRV_QUEUE_MAX_DEPTH 4096u
 
 /* A request as the device driver sees it: everything resolved to bus addresses. */
 struct drv_slot {
@@ -35,25 +50,27 @@ struct drv_slot {
 	uint32_t tag;
 	uint16_t gen;
 	uint16_t state; /* enum drv_slot_state */
-	uint8_t op; /* copied from req: the request may be gone */
+	uint8_t op;     /* copied from req: the request may be gone */
 	uint32_t code;
 	uint64_t offset;
 	uint64_t arg[2];
-	uint32_t len; /* data bytes */
-	unsigned nseg; /* data segments (0 when len == 0) */
+	uint32_t len;        /* data bytes */
+	unsigned nseg;       /* data segments (0 when len == 0) */
 	struct drv_seg *seg; /* q->segs + index * max_sg */
-	struct drv_seg in; /* CONTROL input, bounced; len 0 if none */
-	size_t bounce_off; /* bounce-area offset of data (buffered), or SIZE_MAX */
-	size_t bounce_len; /* bytes of bounce held (data + input) */
-	drv_buf *buf; /* direct I/O buffer whose inflight count we hold */
-	void *hw; /* driver's per-slot state (e.g. its SG list memory) */
+	struct drv_seg in;   /* CONTROL input, bounced; len 0 if none */
+	size_t bounce_off;   /* bounce-area offset of data (buffered), or SIZE_MAX */
+	size_t bounce_len;   /* bytes of bounce held (data + input) */
+	void *bounce_va;     /* data in the bounce area, NULL for direct I/O */
+	unsigned nbufs;      /* direct I/O buffers whose inflight count we hold */
+	drv_buf **bufs;      /* q->slot_bufs + index * max_sg */
+	void *hw;            /* driver's per-slot state (e.g. its SG list memory) */
 };
 
 struct drv_queue {
 	drv_dev *dev;
 	struct drv_queue *next; /* dev->queues list */
-	unsigned id; /* hardware queue index */
-	unsigned depth; /* slots */
+	unsigned id;            /* hardware queue index */
+	unsigned depth;         /* slots */
 	unsigned max_sg;
 	struct drv_queue_opts opts;
 	pthread_mutex_t lock;
@@ -62,15 +79,26 @@ struct drv_queue {
 	struct drv_seg *segs;
 	uint32_t *free_slots; /* stack of free slot indices */
 	unsigned nfree;
+	drv_buf **slot_bufs;
 	struct drv_req *done_head, *done_tail; /* finished, not yet delivered */
-	bool sleeper; /* a thread is blocked on irq_fd */
+	unsigned ndone;
+	struct drv_req *cb_head, *cb_tail; /* finished, callback not yet run */
+	bool sleeper;              /* a thread is blocked on poll_fd or spinning for the others */
+	bool fd_sleeping;          /* the leader is blocked in epoll_wait */
+	bool failed;               /* everything was failed because the device is gone */
+	unsigned waiters;          /* threads blocked on cond */
+	uint64_t progress;         /* counts completions, so waiters notice others' work */
 	uint64_t next_deadline_ns; /* earliest request deadline, UINT64_MAX if none */
-	unsigned posted; /* posted since the last commit */
-	int irq_fd; /* bus interrupt fd for this queue, or -1 */
-	int sw_fd; /* eventfd: software completions (cancel, timeout, device gone) */
-	int poll_fd; /* epoll set of irq_fd, sw_fd and the bus health fd */
+	uint64_t alive_checked_ns;
+	unsigned posted;       /* posted since the last commit */
+	unsigned active;       /* slots INFLIGHT or ABORTING */
+	int irq_fd;            /* bus interrupt fd for this queue, or -1 */
+	int sw_fd;             /* eventfd: software completions (cancel, timeout, device gone) */
+	int health_fd;         /* bus health fd, or -1 */
+	int poll_fd;           /* epoll set of irq_fd, sw_fd and the bus health fd */
+	unsigned vector;       /* interrupt vector the driver programmed */
 	struct drv_buf bounce; /* buffered-I/O area */
-	struct drv_bounce_alloc *bounce_alloc;
+	struct drv_bounce *bounce_map;
 	struct drv_queue_stats stats;
 	void *hw; /* driver's per-queue state */
 };
@@ -87,5 +115,48 @@ int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
 
 /* Fails everything pending with status (device gone, queue error). Lock held. */
 void drv_queue_fail_all(drv_queue *q, int status);
+
+/* ---- Inside the queue layer ------------------------------------------- */
+
+/* slots.c: slot table, free stack, done list, completion delivery. */
+int drv_slots_init(drv_queue *q);
+void drv_slots_fini(drv_queue *q);
+struct drv_slot *drv_slot_take(drv_queue *q);
+/* Gives back the slot's bounce memory and buffers, bumps its generation. */
+void drv_slot_release(drv_queue *q, struct drv_slot *s);
+/* Records the outcome and queues the request for delivery (done or callback list). */
+void drv_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result, uint32_t flags);
+/* Takes a finished request off the done list: it is delivered. */
+void drv_req_deliver(drv_queue *q, struct drv_req *req);
+/* Wakes waiters after completions: condition variable and the sleeper's fd. */
+void drv_queue_signal(drv_queue *q);
+/* Runs queued callbacks with the lock dropped around each. Lock held. */
+void drv_queue_run_callbacks(drv_queue *q);
+
+/* bounce.c: fixed-chunk bitmap allocator over q->bounce. */
+int drv_bounce_init(drv_queue *q, size_t bytes);
+void drv_bounce_fini(drv_queue *q);
+/* Offset of len free bytes, or SIZE_MAX when they are not available now. */
+size_t drv_bounce_alloc(drv_queue *q, size_t len);
+void drv_bounce_free(drv_queue *q, size_t off, size_t len);
+size_t drv_bounce_chunk_round(size_t len);
+size_t drv_bounce_capacity(const drv_queue *q);
+
+/* timeout.c / cancel.c */
+void drv_queue_expire(drv_queue *q, uint64_t now);
+void drv_queue_note_deadline(drv_queue *q, uint64_t deadline);
+int drv_slot_abort(drv_queue *q, struct drv_slot *s);
+
+/* wait.c: processes completions; waits until done(q, arg) or the deadline. */
+int drv_queue_process(drv_queue *q);
+int drv_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), void *arg,
+			 uint64_t deadline_ns);
+uint64_t drv_deadline(int64_t timeout_ns);
+/* queue.c: teardown in two steps, so drv_close can reset the device in between. */
+void drv_queue_drain(drv_queue *q, uint64_t deadline);
+void drv_queue_teardown(drv_queue *q);
+
+/* Marks the device gone and fails this queue. Lock held. */
+void drv_queue_device_gone(drv_queue *q, int err);
 
 #endif

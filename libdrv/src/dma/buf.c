@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * drv_buf: user-visible DMA buffers (the MDL role), their in-flight
+ * reference that defers a free until the device is done, and the
+ * translation of buffer ranges into bus-contiguous segments.
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "dev/devdrv.h"
+#include "dma/dma.h"
+#include "error.h"
+
+DRV_API int drv_buf_alloc(drv_dev *dev, size_t len, drv_buf **out)
+{
+	if (!dev || !out)
+		return drv_fail(-EINVAL, "drv_buf_alloc: dev and out must not be NULL");
+	*out = NULL;
+	drv_buf *b = malloc(sizeof(*b));
+	if (!b)
+		return drv_fail(-ENOMEM, "out of memory allocating a buffer descriptor");
+	int err = drv_dma_alloc(&dev->dma, len, 4096, 0, b);
+	if (err < 0) {
+		free(b);
+		return err;
+	}
+	struct drv_dma_pool *pool = &dev->dma;
+	pthread_mutex_lock(&pool->lock);
+	b->prev = NULL;
+	b->next = pool->user_bufs;
+	if (pool->user_bufs)
+		pool->user_bufs->prev = b;
+	pool->user_bufs = b;
+	pthread_mutex_unlock(&pool->lock);
+	*out = b;
+	return 0;
+}
+
+static void buf_destroy(drv_buf *b)
+{
+	struct drv_dma_pool *pool = b->pool;
+	pthread_mutex_lock(&pool->lock);
+	if (b->prev)
+		b->prev->next = b->next;
+	else
+		pool->user_bufs = b->next;
+	if (b->next)
+		b->next->prev = b->prev;
+	pthread_mutex_unlock(&pool->lock);
+	drv_dma_release(b);
+	free(b);
+}
+
+DRV_API void drv_buf_free(drv_buf *buf)
+{
+	if (!buf)
+		return;
+	unsigned old = __atomic_fetch_or(&buf->inflight, DRV_BUF_FREED, __ATOMIC_ACQ_REL);
+	if (old == 0)
+		buf_destroy(buf);
+}
+
+void drv_buf_get(drv_buf *buf)
+{
+	__atomic_add_fetch(&buf->inflight, 1, __ATOMIC_ACQ_REL);
+}
+
+void drv_buf_put(drv_buf *buf)
+{
+	if (__atomic_sub_fetch(&buf->inflight, 1, __ATOMIC_ACQ_REL) == DRV_BUF_FREED)
+		buf_destroy(buf);
+}
+
+DRV_API void *drv_buf_addr(const drv_buf *buf)
+{
+	return buf ? buf->va : NULL;
+}
+
+DRV_API size_t drv_buf_len(const drv_buf *buf)
+{
+	return buf ? buf->len : 0;
+}
+
+DRV_API uint64_t drv_buf_bus(const drv_buf *buf)
+{
+	return buf ? drv_dma_bus(buf, 0) : 0;
+}
+
+uint64_t drv_dma_bus(const drv_buf *buf, size_t off)
+{
+	return drv_dma_region_bus(buf->region, buf->region_off + off);
+}
+
+int drv_dma_segments(const struct drv_buf *buf, size_t off, size_t len, struct drv_seg *segs,
+		     unsigned max)
+{
+	const struct drv_dma_region *r = buf->region;
+	unsigned n = 0;
+	size_t pos = buf->region_off + off;
+	size_t end = pos + len;
+	while (pos < end) {
+		size_t run = end - pos;
+		if (r->page_bus && run > r->contig - pos % r->contig)
+			run = r->contig - pos % r->contig;
+		if (run > UINT32_MAX)
+			run = UINT32_MAX & ~(size_t)4095;
+		uint64_t bus = drv_dma_region_bus(r, pos);
+		if (n && segs[n - 1].bus + segs[n - 1].len == bus &&
+		    (size_t)segs[n - 1].len + run <= UINT32_MAX) {
+			segs[n - 1].len += (uint32_t)run;
+		} else {
+			if (n == max)
+				return -E2BIG;
+			segs[n++] = (struct drv_seg){ .bus = bus, .len = (uint32_t)run };
+		}
+		pos += run;
+	}
+	return (int)n;
+}

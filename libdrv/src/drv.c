@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Opening and closing devices: URI dispatch to a bus, the DMA pool, the
+ * choice of device driver, and teardown in the order that keeps the device
+ * away from freed memory (cancel, grace period, reset, free).
+ */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dev/devdrv.h"
+#include "error.h"
+#include "queue/queue.h"
+
+/* Buses and drivers built later are weak: absent ones are reported, not linked. */
+extern const struct drv_bus_ops drv_bus_sim __attribute__((weak));
+extern const struct drv_bus_ops drv_bus_uio __attribute__((weak));
+extern const struct drv_bus_ops drv_bus_vfio __attribute__((weak));
+extern const struct drv_dev_ops drv_dev_dsim __attribute__((weak));
+extern const struct drv_dev_ops drv_dev_edu __attribute__((weak));
+
+#define CLOSE_GRACE_NS 1000000000ull
+#include "devsim/dsim_hw.h"
+
+#define EDU_VENDOR 0x1234u
+#define EDU_DEVICE 0x11e8u
+
+/* pci:ADDR means whichever of uio/vfio the function is bound to. */
+static int pci_bus_of(const char *addr, const struct drv_bus_ops **bus)
+{
+	char link[PATH_MAX], target[PATH_MAX];
+	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/driver", addr);
+	ssize_t n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return drv_fail(-ENODEV,
+				"PCI function %s is not bound to a driver: bind it to vfio-pci "
+				"or uio_pci_generic",
+				addr);
+	target[n] = '\0';
+	const char *name = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+	if (strcmp(name, "vfio-pci") == 0)
+		*bus = &drv_bus_vfio;
+	else if (strcmp(name, "uio_pci_generic") == 0)
+		*bus = &drv_bus_uio;
+	else
+		return drv_fail(-ENODEV,
+				"PCI function %s is bound to %s: bind it to vfio-pci or "
+				"uio_pci_generic",
+				addr, name);
+	return 0;
+}
+
+static int pick_bus(const char *uri, const struct drv_bus_ops **bus, const char **addr)
+{
+	static const struct {
+		const char *scheme;
+		const struct drv_bus_ops *ops;
+	} schemes[] = {
+		{ "sim:", &drv_bus_sim },
+		{ "uio:", &drv_bus_uio },
+		{ "vfio:", &drv_bus_vfio },
+		{ "pci:", NULL },
+	};
+	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
+		size_t n = strlen(schemes[i].scheme);
+		if (strncmp(uri, schemes[i].scheme, n) != 0)
+			continue;
+		*addr = uri + n;
+		*bus = schemes[i].ops;
+		int err = *bus ? 0 : pci_bus_of(*addr, bus);
+		if (err)
+			return err;
+		if (!*bus)
+			return drv_fail(-EPROTONOSUPPORT,
+					"this libdrv was built without support for %.*s URIs",
+					(int)n - 1, uri);
+		return 0;
+	}
+	return drv_fail(-EINVAL,
+			"unknown URI scheme in \"%s\", expected sim:, uio:, vfio: or pci:", uri);
+}
+
+static int pick_driver(drv_dev *dev)
+{
+	const struct drv_dev_ops *ops = NULL;
+	if (strcmp(dev->bus->name, "sim") == 0) {
+		ops = &drv_dev_dsim;
+	} else {
+		uint16_t id[2] = { 0, 0 };
+		if (!dev->bus->config_read || dev->bus->config_read(dev, 0, id, sizeof(id)) < 0)
+			return drv_fail(-EIO, "cannot read the PCI identity of %s",
+					dev->info.address);
+		dev->info.vendor_id = id[0];
+		dev->info.device_id = id[1];
+		if (id[0] == DSIM_PCI_VENDOR && id[1] == DSIM_PCI_DEVICE)
+			ops = &drv_dev_dsim;
+		else if (id[0] == EDU_VENDOR && id[1] == EDU_DEVICE)
+			ops = &drv_dev_edu;
+		else
+			return drv_fail(-ENODEV,
+					"no libdrv driver for PCI device %04x:%04x at %s "
+					"(supported: dsim 1af4:1110, edu 1234:11e8)",
+					id[0], id[1], dev->info.address);
+	}
+	if (!ops)
+		return drv_fail(-EPROTONOSUPPORT,
+				"this libdrv was built without the driver "
+				"for the device at %s",
+				dev->info.address);
+	dev->ops = ops;
+	return 0;
+}
+
+DRV_API int drv_open(const char *uri, const struct drv_open_opts *opts, drv_dev **out)
+{
+	if (!uri || !out)
+		return drv_fail(-EINVAL, "drv_open: uri and out must not be NULL");
+	*out = NULL;
+	const struct drv_bus_ops *bus;
+	const char *addr;
+	int err = pick_bus(uri, &bus, &addr);
+	if (err)
+		return err;
+	drv_dev *dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return drv_fail(-ENOMEM, "out of memory opening %s", uri);
+	dev->bus = bus;
+	pthread_mutex_init(&dev->lock, NULL);
+	err = bus->open(dev, addr, opts);
+	if (err)
+		goto fail_bus;
+	size_t pool = opts && opts->dma_pool_bytes ? opts->dma_pool_bytes : 0;
+	err = drv_dma_pool_init(&dev->dma, dev, pool);
+	if (err)
+		goto fail_bus;
+	dev->info.dma_pool_bytes = dev->dma.bytes_total;
+	err = pick_driver(dev);
+	if (!err)
+		err = dev->ops->probe(dev);
+	if (err)
+		goto fail_pool;
+	snprintf(dev->info.driver, sizeof(dev->info.driver), "%s", dev->ops->name);
+	*out = dev;
+	return 0;
+
+fail_pool:
+	drv_dma_pool_fini(&dev->dma);
+fail_bus:
+	bus->close(dev);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+	return err;
+}
+
+DRV_API int drv_close(drv_dev *dev)
+{
+	if (!dev)
+		return 0;
+	uint64_t deadline = drv_now_ns() + CLOSE_GRACE_NS;
+	for (drv_queue *q = dev->queues; q; q = q->next)
+		drv_queue_drain(q, deadline);
+	/* After remove() the device touches no memory: slots can be freed. */
+	dev->ops->remove(dev);
+	while (dev->queues) {
+		drv_queue *q = dev->queues;
+		dev->queues = q->next;
+		dev->ops->queue_destroy(q);
+		drv_queue_teardown(q);
+	}
+	drv_dma_pool_fini(&dev->dma);
+	dev->bus->close(dev);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+	return 0;
+}
+
+DRV_API int drv_info(drv_dev *dev, struct drv_info *out)
+{
+	if (!dev || !out)
+		return drv_fail(-EINVAL, "drv_info: dev and out must not be NULL");
+	*out = dev->info;
+	out->dma_pool_bytes = dev->dma.bytes_total;
+	return 0;
+}
+
+DRV_API const char *drv_irq_mode_name(enum drv_irq_mode mode)
+{
+	switch (mode) {
+	case DRV_IRQ_NONE:
+		return "none (polled)";
+	case DRV_IRQ_EVENTFD:
+		return "eventfd";
+	case DRV_IRQ_INTX:
+		return "INTx";
+	case DRV_IRQ_MSI:
+		return "MSI";
+	case DRV_IRQ_MSIX:
+		return "MSI-X";
+	}
+	return "unknown";
+}

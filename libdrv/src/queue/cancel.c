@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Getting requests back early: per-request deadlines, cancellation, and
+ * failing everything when the device is gone. A request delivered before
+ * the device returned its slot leaves the slot QUARANTINED: its bounce
+ * memory and buffers stay out of reach until the device gives the tag back
+ * or is reset, so nothing it may still write is ever reused.
+ */
+#include "dev/devdrv.h"
+#include "error.h"
+#include "queue/queue.h"
+
+void drv_queue_note_deadline(drv_queue *q, uint64_t deadline)
+{
+	if (deadline < q->next_deadline_ns) {
+		q->next_deadline_ns = deadline;
+		/* A sleeper computed its wake-up time without this one. */
+		drv_queue_signal(q);
+	}
+}
+
+int drv_slot_abort(drv_queue *q, struct drv_slot *s)
+{
+	if (q->failed)
+		return 0;
+	int err = q->dev->ops->abort(q, s);
+	return err == -EOPNOTSUPP ? 0 : err;
+}
+
+/* Delivers the slot's request now with status; the slot waits for the device. */
+static void quarantine(drv_queue *q, struct drv_slot *s, int status)
+{
+	struct drv_req *req = s->req;
+	if (s->state != DRV_SLOT_QUARANTINED) {
+		q->active--;
+		q->stats.quarantined++;
+	}
+	s->state = DRV_SLOT_QUARANTINED;
+	s->req = NULL;
+	q->stats.completed++;
+	drv_req_finish(q, req, status, 0, 0);
+}
+
+void drv_queue_expire(drv_queue *q, uint64_t now)
+{
+	if (now < q->next_deadline_ns)
+		return;
+	uint64_t next = UINT64_MAX;
+	for (unsigned i = 0; i < q->depth; i++) {
+		struct drv_slot *s = &q->slots[i];
+		if (!s->req || (s->state != DRV_SLOT_INFLIGHT && s->state != DRV_SLOT_ABORTING))
+			continue;
+		uint64_t d = s->req->priv.deadline_ns;
+		if (!d)
+			continue;
+		if (d > now) {
+			next = d < next ? d : next;
+			continue;
+		}
+		bool aborting = s->state == DRV_SLOT_ABORTING;
+		quarantine(q, s, -ETIMEDOUT);
+		q->stats.timed_out++;
+		if (!aborting)
+			(void)drv_slot_abort(q, s);
+	}
+	q->next_deadline_ns = next;
+	drv_queue_signal(q);
+}
+
+void drv_queue_fail_all(drv_queue *q, int status)
+{
+	for (unsigned i = 0; i < q->depth; i++) {
+		struct drv_slot *s = &q->slots[i];
+		if (s->req && (s->state == DRV_SLOT_INFLIGHT || s->state == DRV_SLOT_ABORTING))
+			quarantine(q, s, status);
+	}
+	q->next_deadline_ns = UINT64_MAX;
+	drv_queue_signal(q);
+}
+
+static int cancel_locked(drv_queue *q, struct drv_req *req)
+{
+	if (!req || req->priv.q != q || req->priv.state != DRV_REQ_PENDING)
+		return -ENOENT;
+	struct drv_slot *s = &q->slots[req->priv.slot];
+	if (s->state != DRV_SLOT_INFLIGHT)
+		return 0;
+	s->state = DRV_SLOT_ABORTING;
+	return drv_slot_abort(q, s);
+}
+
+DRV_API int drv_cancel(drv_queue *q, struct drv_req *req)
+{
+	if (!q)
+		return drv_fail(-EINVAL, "drv_cancel: NULL queue");
+	pthread_mutex_lock(&q->lock);
+	int err = cancel_locked(q, req);
+	pthread_mutex_unlock(&q->lock);
+	if (err == -ENOENT)
+		return drv_fail(-ENOENT, "request is not pending on this queue");
+	if (err < 0)
+		return drv_fail(err, "the device did not accept the abort");
+	return 0;
+}
+
+DRV_API int drv_cancel_all(drv_queue *q)
+{
+	if (!q)
+		return drv_fail(-EINVAL, "drv_cancel_all: NULL queue");
+	pthread_mutex_lock(&q->lock);
+	int pending = 0;
+	for (unsigned i = 0; i < q->depth; i++) {
+		struct drv_slot *s = &q->slots[i];
+		if (!s->req || (s->state != DRV_SLOT_INFLIGHT && s->state != DRV_SLOT_ABORTING))
+			continue;
+		pending++;
+		(void)cancel_locked(q, s->req);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return pending;
+}

@@ -1,0 +1,202 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Queue set-up and teardown. Everything a queue needs while running (slots,
+ * segment arrays, bounce memory, fds) is allocated here, never per request.
+ */
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "dev/devdrv.h"
+#include "error.h"
+#include "queue/queue.h"
+
+#define DEFAULT_DEPTH 64u
+#define DEFAULT_SPIN_NS 20000u
+#define BOUNCE_PER_SLOT (64u << 10)
+#define BOUNCE_MAX (16u << 20)
+#define CLOSE_GRACE_NS 1000000000ull
+
+static int epoll_add(int epfd, int fd, uint32_t tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static int open_fds(drv_queue *q)
+{
+	q->sw_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	q->poll_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (q->sw_fd < 0 || q->poll_fd < 0 || epoll_add(q->poll_fd, q->sw_fd, 2) < 0)
+		return drv_fail_errno(-errno, "cannot create the queue's eventfd/epoll");
+	if (q->irq_fd >= 0 && epoll_add(q->poll_fd, q->irq_fd, 1) < 0)
+		return drv_fail_errno(-errno, "cannot watch the interrupt fd");
+	if (q->health_fd >= 0 && epoll_add(q->poll_fd, q->health_fd, 3) < 0)
+		return drv_fail_errno(-errno, "cannot watch the device health fd");
+	return 0;
+}
+
+static void queue_free(drv_queue *q)
+{
+	drv_bounce_fini(q);
+	drv_slots_fini(q);
+	if (q->sw_fd >= 0)
+		close(q->sw_fd);
+	if (q->poll_fd >= 0)
+		close(q->poll_fd);
+	pthread_cond_destroy(&q->cond);
+	pthread_mutex_destroy(&q->lock);
+	free(q);
+}
+
+static int check_opts(const drv_dev *dev, const struct drv_queue_opts *o)
+{
+	if (o->depth > dev->info.max_queue_depth || o->depth > DRV_QUEUE_MAX_DEPTH)
+		return drv_fail(-EINVAL, "queue depth %u: the device %s allows at most %u",
+				o->depth, dev->info.driver,
+				dev->info.max_queue_depth < DRV_QUEUE_MAX_DEPTH
+				    ? dev->info.max_queue_depth
+				    : DRV_QUEUE_MAX_DEPTH);
+	if (o->cmode > DRV_CMODE_HYBRID)
+		return drv_fail(-EINVAL, "unknown completion mode %d", (int)o->cmode);
+	if (o->cmode != DRV_CMODE_POLL && dev->info.irq_mode == DRV_IRQ_NONE)
+		return drv_fail(-EINVAL,
+				"the device has no interrupts on bus %s: use "
+				"DRV_CMODE_POLL",
+				dev->info.bus);
+	return 0;
+}
+
+DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, drv_queue **out)
+{
+	if (!dev || !out)
+		return drv_fail(-EINVAL, "drv_queue_create: dev and out must not be NULL");
+	*out = NULL;
+	struct drv_queue_opts o = opts ? *opts : (struct drv_queue_opts){ 0 };
+	if (!o.depth)
+		o.depth = DEFAULT_DEPTH;
+	if (!o.spin_ns)
+		o.spin_ns = DEFAULT_SPIN_NS;
+	if (!o.bounce_bytes) {
+		o.bounce_bytes = (size_t)o.depth * BOUNCE_PER_SLOT;
+		if (o.bounce_bytes > BOUNCE_MAX)
+			o.bounce_bytes = BOUNCE_MAX;
+	}
+	if (__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE))
+		return drv_fail(-ENODEV, "the device is gone: close it and open it again");
+	int err = check_opts(dev, &o);
+	if (err)
+		return err;
+
+	drv_queue *q = calloc(1, sizeof(*q));
+	if (!q)
+		return drv_fail(-ENOMEM, "out of memory allocating a queue");
+	q->dev = dev;
+	q->opts = o;
+	q->depth = o.depth;
+	q->max_sg = dev->info.features & DRV_FEAT_SGL ? dev->info.max_sg : 1;
+	if (q->max_sg == 0)
+		q->max_sg = 1;
+	q->next_deadline_ns = UINT64_MAX;
+	q->irq_fd = q->sw_fd = q->poll_fd = q->health_fd = -1;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->cond, &ca);
+	pthread_condattr_destroy(&ca);
+
+	err = drv_slots_init(q);
+	if (!err)
+		err = drv_bounce_init(q, o.bounce_bytes);
+	if (err) {
+		queue_free(q);
+		return err;
+	}
+	err = dev->ops->queue_create(q);
+	if (err) {
+		queue_free(q);
+		return err;
+	}
+	if (o.cmode != DRV_CMODE_POLL)
+		q->irq_fd = dev->bus->irq_fd(dev, q->vector);
+	q->health_fd = dev->bus->health_fd ? dev->bus->health_fd(dev) : -1;
+	err = open_fds(q);
+	if (err) {
+		dev->ops->queue_destroy(q);
+		queue_free(q);
+		return err;
+	}
+	pthread_mutex_lock(&dev->lock);
+	q->next = dev->queues;
+	dev->queues = q;
+	pthread_mutex_unlock(&dev->lock);
+	*out = q;
+	return 0;
+}
+
+static bool nothing_active(drv_queue *q, void *arg)
+{
+	(void)arg;
+	return q->failed || (q->active == 0 && q->stats.quarantined == 0);
+}
+
+/* Cancels everything and gives the device a bounded time to hand it back. */
+void drv_queue_drain(drv_queue *q, uint64_t deadline)
+{
+	drv_cancel_all(q);
+	pthread_mutex_lock(&q->lock);
+	(void)drv_queue_wait_until(q, nothing_active, NULL, deadline);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/* After the device stopped touching q's memory: fail what is left, free all. */
+void drv_queue_teardown(drv_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	drv_queue_fail_all(q, -ECANCELED);
+	for (unsigned i = 0; i < q->depth; i++)
+		if (q->slots[i].state != DRV_SLOT_FREE)
+			drv_slot_release(q, &q->slots[i]);
+	drv_queue_run_callbacks(q);
+	pthread_mutex_unlock(&q->lock);
+	queue_free(q);
+}
+
+DRV_API int drv_queue_destroy(drv_queue *q)
+{
+	if (!q)
+		return 0;
+	drv_dev *dev = q->dev;
+	drv_queue_drain(q, drv_now_ns() + CLOSE_GRACE_NS);
+	pthread_mutex_lock(&dev->lock);
+	for (drv_queue **link = &dev->queues; *link; link = &(*link)->next) {
+		if (*link == q) {
+			*link = q->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dev->lock);
+	dev->ops->queue_destroy(q);
+	drv_queue_teardown(q);
+	return 0;
+}
+
+DRV_API int drv_queue_fd(drv_queue *q)
+{
+	if (!q)
+		return drv_fail(-EINVAL, "drv_queue_fd: NULL queue");
+	return q->poll_fd;
+}
+
+DRV_API int drv_queue_stats(drv_queue *q, struct drv_queue_stats *out)
+{
+	if (!q || !out)
+		return drv_fail(-EINVAL, "drv_queue_stats: NULL queue or output");
+	pthread_mutex_lock(&q->lock);
+	*out = q->stats;
+	out->in_flight = q->active;
+	pthread_mutex_unlock(&q->lock);
+	return 0;
+}

@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Delivering completions to the caller: wait for one, any or all of a set,
+ * reap in batches, or test without blocking. A finished request is
+ * delivered exactly once; delivery takes it off the done list.
+ */
+#include "dev/devdrv.h"
+#include "error.h"
+#include "queue/queue.h"
+
+static bool finished(const struct drv_req *r)
+{
+	return r->priv.state != DRV_REQ_PENDING;
+}
+
+/* A request may be waited for on q if it is not pending elsewhere. */
+static int check_owner(drv_queue *q, const struct drv_req *r)
+{
+	if (!r)
+		return drv_fail(-EINVAL, "NULL request");
+	if (r->priv.state != DRV_REQ_IDLE && r->priv.q != q)
+		return drv_fail(-EINVAL, "request belongs to another queue");
+	return 0;
+}
+
+static bool one_done(drv_queue *q, void *arg)
+{
+	(void)q;
+	return finished(arg);
+}
+
+DRV_API int drv_wait(drv_queue *q, struct drv_req *req, int64_t timeout_ns)
+{
+	if (!q)
+		return drv_fail(-EINVAL, "drv_wait: NULL queue");
+	pthread_mutex_lock(&q->lock);
+	int err = check_owner(q, req);
+	if (!err)
+		err = drv_queue_wait_until(q, one_done, req, drv_deadline(timeout_ns));
+	if (!err)
+		drv_req_deliver(q, req);
+	pthread_mutex_unlock(&q->lock);
+	if (err == -ETIMEDOUT)
+		return drv_fail(err, "request still pending when the wait timed out");
+	return err;
+}
+
+struct set {
+	struct drv_req *const *reqs;
+	unsigned n;
+	int found;
+};
+
+static bool any_done(drv_queue *q, void *arg)
+{
+	(void)q;
+	struct set *s = arg;
+	for (unsigned i = 0; i < s->n; i++) {
+		if (finished(s->reqs[i])) {
+			s->found = (int)i;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool all_done(drv_queue *q, void *arg)
+{
+	(void)q;
+	struct set *s = arg;
+	for (unsigned i = 0; i < s->n; i++)
+		if (!finished(s->reqs[i]))
+			return false;
+	return true;
+}
+
+static int check_set(drv_queue *q, struct drv_req *const reqs[], unsigned n)
+{
+	if (!q || !reqs || n == 0)
+		return drv_fail(-EINVAL, "wait for a set: needs a queue and at least one request");
+	for (unsigned i = 0; i < n; i++) {
+		int err = check_owner(q, reqs[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+DRV_API int drv_wait_any(drv_queue *q, struct drv_req *const reqs[], unsigned n, int64_t timeout_ns)
+{
+	uint64_t deadline = drv_deadline(timeout_ns);
+	if (!q)
+		return check_set(q, reqs, n);
+	pthread_mutex_lock(&q->lock);
+	struct set s = { reqs, n, -1 };
+	int err = check_set(q, reqs, n);
+	if (!err)
+		err = drv_queue_wait_until(q, any_done, &s, deadline);
+	if (!err) {
+		drv_req_deliver(q, reqs[s.found]);
+		err = s.found;
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (err == -ETIMEDOUT)
+		return drv_fail(err, "none of the %u requests finished before the timeout", n);
+	return err;
+}
+
+DRV_API int drv_wait_all(drv_queue *q, struct drv_req *const reqs[], unsigned n, int64_t timeout_ns)
+{
+	uint64_t deadline = drv_deadline(timeout_ns);
+	if (!q)
+		return check_set(q, reqs, n);
+	pthread_mutex_lock(&q->lock);
+	struct set s = { reqs, n, -1 };
+	int err = check_set(q, reqs, n);
+	if (!err)
+		err = drv_queue_wait_until(q, all_done, &s, deadline);
+	if (!err)
+		for (unsigned i = 0; i < n; i++)
+			drv_req_deliver(q, reqs[i]);
+	pthread_mutex_unlock(&q->lock);
+	if (err == -ETIMEDOUT)
+		return drv_fail(err, "not all of the %u requests finished before the timeout", n);
+	return err;
+}
+
+static bool enough_done(drv_queue *q, void *arg)
+{
+	unsigned want = *(unsigned *)arg;
+	/* With nothing in flight no more can arrive: do not wait for them. */
+	return q->ndone >= want || q->active == 0;
+}
+
+DRV_API int drv_reap(drv_queue *q, struct drv_req **out, unsigned max, unsigned min_complete,
+		     int64_t timeout_ns)
+{
+	if (!q || (!out && max))
+		return drv_fail(-EINVAL, "drv_reap: NULL queue or output array");
+	uint64_t deadline = drv_deadline(timeout_ns);
+	unsigned want = min_complete < max ? min_complete : max;
+	pthread_mutex_lock(&q->lock);
+	int err = drv_queue_wait_until(q, enough_done, &want, deadline);
+	unsigned n = 0;
+	while (n < max && q->done_head) {
+		struct drv_req *r = q->done_head;
+		drv_req_deliver(q, r);
+		out[n++] = r;
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (n == 0 && err == -ETIMEDOUT && want)
+		drv_fail(err, "no completion arrived before the timeout");
+	return (int)n;
+}
+
+DRV_API int drv_test(drv_queue *q, struct drv_req *req)
+{
+	if (!q)
+		return drv_fail(-EINVAL, "drv_test: NULL queue");
+	pthread_mutex_lock(&q->lock);
+	int err = check_owner(q, req);
+	if (!err)
+		err = drv_queue_wait_until(q, one_done, req, 0);
+	if (!err)
+		drv_req_deliver(q, req);
+	pthread_mutex_unlock(&q->lock);
+	return err == -ETIMEDOUT ? -EINPROGRESS : err;
+}

@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The pending ring: a table of `depth` slots indexed by tag, a stack of
+ * free slots, and the lists finished requests wait on until they are
+ * delivered. drv_queue_complete() is the one door through which the
+ * device's word about a request gets in, so it checks everything.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+
+#include "dev/devdrv.h"
+#include "error.h"
+#include "queue/queue.h"
+
+int drv_slots_init(drv_queue *q)
+{
+	q->slots = calloc(q->depth, sizeof(*q->slots));
+	q->segs = calloc((size_t)q->depth * q->max_sg, sizeof(*q->segs));
+	q->slot_bufs = calloc((size_t)q->depth * q->max_sg, sizeof(*q->slot_bufs));
+	q->free_slots = calloc(q->depth, sizeof(*q->free_slots));
+	if (!q->slots || !q->segs || !q->slot_bufs || !q->free_slots)
+		return drv_fail(-ENOMEM, "out of memory allocating a queue of depth %u", q->depth);
+	for (unsigned i = 0; i < q->depth; i++) {
+		struct drv_slot *s = &q->slots[i];
+		s->gen = 1;
+		s->seg = q->segs + (size_t)i * q->max_sg;
+		s->bufs = q->slot_bufs + (size_t)i * q->max_sg;
+		s->bounce_off = SIZE_MAX;
+		/* Lowest slot on top of the stack: tags start at 0. */
+		q->free_slots[i] = q->depth - 1 - i;
+	}
+	q->nfree = q->depth;
+	return 0;
+}
+
+void drv_slots_fini(drv_queue *q)
+{
+	free(q->slots);
+	free(q->segs);
+	free(q->slot_bufs);
+	free(q->free_slots);
+	q->slots = NULL;
+	q->segs = NULL;
+	q->slot_bufs = NULL;
+	q->free_slots = NULL;
+}
+
+struct drv_slot *drv_slot_take(drv_queue *q)
+{
+	if (q->nfree == 0)
+		return NULL;
+	struct drv_slot *s = &q->slots[q->free_slots[--q->nfree]];
+	s->tag = DRV_TAG(s - q->slots, s->gen);
+	return s;
+}
+
+void drv_slot_release(drv_queue *q, struct drv_slot *s)
+{
+	if (s->bounce_off != SIZE_MAX)
+		drv_bounce_free(q, s->bounce_off, s->bounce_len);
+	for (unsigned i = 0; i < s->nbufs; i++)
+		drv_buf_put(s->bufs[i]);
+	if (s->state == DRV_SLOT_QUARANTINED)
+		q->stats.quarantined--;
+	else if (s->state != DRV_SLOT_FREE)
+		q->active--;
+	uint16_t gen = (uint16_t)(s->gen + 1);
+	if (gen == 0 || gen == DRV_TAG_GEN_DRIVER)
+		gen = 1;
+	struct drv_seg *seg = s->seg;
+	drv_buf **bufs = s->bufs;
+	void *hw = s->hw;
+	*s = (struct drv_slot){
+		.gen = gen, .seg = seg, .bufs = bufs, .hw = hw, .bounce_off = SIZE_MAX
+	};
+	q->free_slots[q->nfree++] = (uint32_t)(s - q->slots);
+}
+
+static void list_append(struct drv_req **head, struct drv_req **tail, struct drv_req *req)
+{
+	req->priv.next = NULL;
+	req->priv.prev = *tail;
+	if (*tail)
+		(*tail)->priv.next = req;
+	else
+		*head = req;
+	*tail = req;
+}
+
+static void list_remove(struct drv_req **head, struct drv_req **tail, struct drv_req *req)
+{
+	if (req->priv.prev)
+		req->priv.prev->priv.next = req->priv.next;
+	else
+		*head = req->priv.next;
+	if (req->priv.next)
+		req->priv.next->priv.prev = req->priv.prev;
+	else
+		*tail = req->priv.prev;
+	req->priv.next = req->priv.prev = NULL;
+}
+
+void drv_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result, uint32_t flags)
+{
+	req->result = result;
+	req->result_flags = flags;
+	req->complete_ns = drv_now_ns();
+	if (req->cb) {
+		req->priv.state = DRV_REQ_CALLBACK;
+		list_append(&q->cb_head, &q->cb_tail, req);
+	} else {
+		req->priv.state = DRV_REQ_DONE;
+		list_append(&q->done_head, &q->done_tail, req);
+		q->ndone++;
+	}
+	q->progress++;
+	__atomic_store_n(&req->status, status, __ATOMIC_RELEASE);
+}
+
+void drv_req_deliver(drv_queue *q, struct drv_req *req)
+{
+	if (req->priv.state != DRV_REQ_DONE)
+		return;
+	list_remove(&q->done_head, &q->done_tail, req);
+	q->ndone--;
+	req->priv.state = DRV_REQ_IDLE;
+}
+
+void drv_queue_signal(drv_queue *q)
+{
+	if (q->waiters)
+		pthread_cond_broadcast(&q->cond);
+	if (q->fd_sleeping)
+		eventfd_write(q->sw_fd, 1);
+}
+
+void drv_queue_run_callbacks(drv_queue *q)
+{
+	while (q->cb_head) {
+		struct drv_req *req = q->cb_head;
+		list_remove(&q->cb_head, &q->cb_tail, req);
+		req->priv.state = DRV_REQ_IDLE;
+		pthread_mutex_unlock(&q->lock);
+		req->cb(req, req->user_data);
+		pthread_mutex_lock(&q->lock);
+	}
+}
+
+static bool data_op(uint8_t op)
+{
+	return op == DRV_OP_READ || op == DRV_OP_WRITE || op == DRV_OP_WAIT_EVENT;
+}
+
+static void copy_out(const struct drv_slot *s, struct drv_req *req, uint64_t result)
+{
+	if (!s->bounce_va)
+		return;
+	size_t n = 0;
+	if (s->op == DRV_OP_READ || s->op == DRV_OP_WAIT_EVENT)
+		n = (size_t)result;
+	else if (s->op == DRV_OP_CONTROL)
+		n = s->len;
+	if (n)
+		memcpy(req->data, s->bounce_va, n);
+}
+
+int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
+		       uint32_t result_flags)
+{
+	uint32_t idx = DRV_TAG_SLOT(tag);
+	struct drv_slot *s = idx < q->depth ? &q->slots[idx] : NULL;
+	if (!s || s->state == DRV_SLOT_FREE || s->tag != tag) {
+		q->stats.rejected++;
+		return -EPROTO;
+	}
+	bool bad_result = status == 0 && data_op(s->op) && result > s->len;
+	if (bad_result) {
+		q->stats.rejected++;
+		status = -EPROTO;
+	}
+	struct drv_req *req = s->req;
+	if (s->state == DRV_SLOT_QUARANTINED || !req) {
+		/* Already delivered; the device has now let go of the memory. */
+		drv_slot_release(q, s);
+		return bad_result ? -EPROTO : 0;
+	}
+	if (status == 0)
+		copy_out(s, req, result);
+	if (status == -ECANCELED)
+		q->stats.cancelled++;
+	drv_slot_release(q, s);
+	q->stats.completed++;
+	drv_req_finish(q, req, status, bad_result ? 0 : result, result_flags);
+	return bad_result ? -EPROTO : 0;
+}

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * drv_submit: argument checks, mapping of the request's memory to bus
+ * segments (bounce copy for plain memory, the buffer's own bus addresses
+ * for direct I/O), posting to the device and one doorbell per batch.
+ */
+#include <string.h>
+
+#include "dev/devdrv.h"
+#include "error.h"
+#include "queue/queue.h"
+
+static bool takes_data(uint8_t op)
+{
+	return op == DRV_OP_READ || op == DRV_OP_WRITE || op == DRV_OP_CONTROL ||
+	       op == DRV_OP_WAIT_EVENT;
+}
+
+static bool range_ok(const drv_buf *buf, size_t off, size_t len)
+{
+	return off <= buf->len && len <= buf->len - off;
+}
+
+static int validate_sgl(const drv_queue *q, const struct drv_req *r)
+{
+	if (r->nsge == 0)
+		return drv_fail(-EINVAL, "request has an SG list with 0 entries");
+	if (r->nsge > q->max_sg)
+		return drv_fail(-E2BIG, "SG list of %u entries: the device takes at most %u",
+				r->nsge, q->max_sg);
+	size_t total = 0;
+	for (unsigned i = 0; i < r->nsge; i++) {
+		const struct drv_sge *e = &r->sgl[i];
+		if (!e->buf || e->len == 0 || !range_ok(e->buf, e->off, e->len))
+			return drv_fail(
+			    -EINVAL, "SG entry %u: needs a buffer and a non-empty range inside it",
+			    i);
+		total += e->len;
+	}
+	if (total != r->len)
+		return drv_fail(-EINVAL, "SG list covers %zu bytes but the request's len is %zu",
+				total, r->len);
+	return 0;
+}
+
+/* Checks everything about a request that does not depend on free resources. */
+static int validate(const drv_queue *q, const struct drv_req *r)
+{
+	const struct drv_info *info = &q->dev->info;
+	if (r->op > DRV_OP_WAIT_EVENT)
+		return drv_fail(-EOPNOTSUPP, "unknown request op %u", r->op);
+	if (r->op == DRV_OP_WAIT_EVENT && !(info->features & DRV_FEAT_EVENTS))
+		return drv_fail(-EOPNOTSUPP, "device %s has no events: WAIT_EVENT unsupported",
+				info->driver);
+	if (r->flags)
+		return drv_fail(-EINVAL, "request flags must be 0");
+	int kinds = (r->data != NULL) + (r->buf != NULL) + (r->sgl != NULL);
+	if (!takes_data(r->op)) {
+		if (r->len || kinds)
+			return drv_fail(-EINVAL, "NOP and FLUSH requests carry no data");
+	} else if (r->len == 0) {
+		if (r->op == DRV_OP_READ || r->op == DRV_OP_WRITE)
+			return drv_fail(-EINVAL, "READ/WRITE of 0 bytes: give data and len");
+	} else if (kinds != 1) {
+		return drv_fail(-EINVAL, "request needs exactly one of data, buf or sgl (has %d)",
+				kinds);
+	}
+	if (r->len > info->max_transfer)
+		return drv_fail(-E2BIG, "request of %zu bytes: the device moves at most %u", r->len,
+				info->max_transfer);
+	if (r->len && r->buf && !range_ok(r->buf, r->buf_off, r->len))
+		return drv_fail(-EINVAL, "range [%zu, +%zu) is outside the %zu-byte buffer",
+				r->buf_off, r->len, r->buf->len);
+	if (r->len && r->sgl) {
+		int err = validate_sgl(q, r);
+		if (err)
+			return err;
+	}
+	if (r->in_len || r->in) {
+		if (r->op != DRV_OP_CONTROL || !r->in || !r->in_len)
+			return drv_fail(-EINVAL, "only CONTROL takes input, as in and in_len > 0");
+		if (r->in_len > info->max_transfer)
+			return drv_fail(-E2BIG, "control input of %zu bytes: at most %u", r->in_len,
+					info->max_transfer);
+	}
+	size_t bounce = drv_bounce_chunk_round(r->len && r->data ? r->len : 0) +
+			drv_bounce_chunk_round(r->in_len);
+	if (bounce > drv_bounce_capacity(q))
+		return drv_fail(-E2BIG,
+				"request needs %zu bytes of bounce memory, the queue has %zu: "
+				"use a drv_buf or a larger bounce_bytes",
+				bounce, drv_bounce_capacity(q));
+	return 0;
+}
+
+static int add_segments(drv_queue *q, struct drv_slot *s, const drv_buf *buf, size_t off,
+			size_t len)
+{
+	int n = drv_dma_segments(buf, off, len, s->seg + s->nseg, q->max_sg - s->nseg);
+	if (n < 0)
+		return drv_fail(-E2BIG, "buffer splits into more than %u bus segments", q->max_sg);
+	/* Merge across SG entries when the device sees one run. */
+	if (s->nseg && n) {
+		struct drv_seg *prev = &s->seg[s->nseg - 1];
+		struct drv_seg *first = &s->seg[s->nseg];
+		if (prev->bus + prev->len == first->bus &&
+		    (uint64_t)prev->len + first->len <= UINT32_MAX) {
+			prev->len += first->len;
+			memmove(first, first + 1, (size_t)(n - 1) * sizeof(*first));
+			n--;
+		}
+	}
+	s->nseg += (unsigned)n;
+	return 0;
+}
+
+/* Maps the request's memory into the slot. -EAGAIN: no bounce memory now. */
+static int map(drv_queue *q, struct drv_slot *s, struct drv_req *r)
+{
+	size_t data_bytes = r->len && r->data ? drv_bounce_chunk_round(r->len) : 0;
+	size_t need = data_bytes + drv_bounce_chunk_round(r->in_len);
+	if (need) {
+		s->bounce_off = drv_bounce_alloc(q, need);
+		if (s->bounce_off == SIZE_MAX)
+			return -EAGAIN;
+		s->bounce_len = need;
+	}
+	int err = 0;
+	if (r->len && r->data) {
+		s->bounce_va = (char *)q->bounce.va + s->bounce_off;
+		if (r->op == DRV_OP_WRITE)
+			memcpy(s->bounce_va, r->data, r->len);
+		err = add_segments(q, s, &q->bounce, s->bounce_off, r->len);
+	} else if (r->len && r->buf) {
+		err = add_segments(q, s, r->buf, r->buf_off, r->len);
+		drv_buf_get(r->buf);
+		s->bufs[s->nbufs++] = r->buf;
+	} else if (r->len) {
+		for (unsigned i = 0; i < r->nsge && !err; i++) {
+			err = add_segments(q, s, r->sgl[i].buf, r->sgl[i].off, r->sgl[i].len);
+			drv_buf_get(r->sgl[i].buf);
+			s->bufs[s->nbufs++] = r->sgl[i].buf;
+		}
+	}
+	if (!err && r->in_len) {
+		size_t off = s->bounce_off + data_bytes;
+		memcpy((char *)q->bounce.va + off, r->in, r->in_len);
+		struct drv_seg in[1];
+		if (drv_dma_segments(&q->bounce, off, r->in_len, in, 1) != 1)
+			err = drv_fail(-E2BIG, "control input of %zu bytes is not bus-contiguous",
+				       r->in_len);
+		s->in = in[0];
+	}
+	return err;
+}
+
+static void fail_request(drv_queue *q, struct drv_req *r, int err)
+{
+	r->submit_ns = drv_now_ns();
+	r->priv.q = q;
+	drv_req_finish(q, r, err, 0, 0);
+}
+
+/* Returns 1 when posted, 0 when the queue is out of room, -1 when failed. */
+static int submit_one(drv_queue *q, struct drv_req *r)
+{
+	int err = validate(q, r);
+	if (err) {
+		fail_request(q, r, err);
+		return -1;
+	}
+	struct drv_slot *s = drv_slot_take(q);
+	if (!s)
+		return 0;
+	s->req = r;
+	s->op = r->op;
+	s->code = r->code;
+	s->offset = r->offset;
+	s->arg[0] = r->arg[0];
+	s->arg[1] = r->arg[1];
+	s->len = (uint32_t)r->len;
+	s->state = DRV_SLOT_INFLIGHT;
+	q->active++;
+	err = map(q, s, r);
+	if (!err)
+		err = q->dev->ops->post(q, s);
+	if (err) {
+		drv_slot_release(q, s);
+		if (err == -EAGAIN)
+			return 0;
+		fail_request(q, r, err);
+		return -1;
+	}
+	q->posted++;
+	r->result = 0;
+	r->result_flags = 0;
+	r->complete_ns = 0;
+	r->submit_ns = drv_now_ns();
+	r->priv.q = q;
+	r->priv.slot = (uint32_t)(s - q->slots);
+	r->priv.state = DRV_REQ_PENDING;
+	r->priv.deadline_ns = r->timeout_ns ? r->submit_ns + r->timeout_ns : 0;
+	if (r->priv.deadline_ns)
+		drv_queue_note_deadline(q, r->priv.deadline_ns);
+	__atomic_store_n(&r->status, -EINPROGRESS, __ATOMIC_RELEASE);
+	q->stats.submitted++;
+	return 1;
+}
+
+/* A request the caller may hand in: not pending, and not someone else's. */
+static int check_reusable(drv_queue *q, struct drv_req *r)
+{
+	if (!r)
+		return drv_fail(-EINVAL, "NULL request");
+	if (r->priv.state == DRV_REQ_IDLE)
+		return 0;
+	if (r->priv.q != q)
+		return drv_fail(-EINVAL, "request is still owned by another queue");
+	if (r->priv.state == DRV_REQ_DONE) {
+		drv_req_deliver(q, r);
+		return 0;
+	}
+	return drv_fail(-EBUSY, "request is already pending: wait for it before resubmitting");
+}
+
+DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
+{
+	if (!q || (!reqs && n))
+		return drv_fail(-EINVAL, "drv_submit: NULL queue or request array");
+	pthread_mutex_lock(&q->lock);
+	int count = 0;
+	int err = 0;
+	if (__atomic_load_n(&q->dev->dead, __ATOMIC_ACQUIRE) || q->failed)
+		err = drv_fail(-ENODEV, "the device is gone: close it and open it again");
+	for (unsigned i = 0; i < n && !err; i++) {
+		err = check_reusable(q, reqs[i]);
+		if (err)
+			break;
+		int rc = submit_one(q, reqs[i]);
+		if (rc == 0)
+			break;
+		count++;
+		if (rc < 0) {
+			drv_queue_signal(q);
+			break;
+		}
+	}
+	if (q->posted) {
+		q->dev->ops->commit(q);
+		q->posted = 0;
+	}
+	drv_queue_run_callbacks(q);
+	pthread_mutex_unlock(&q->lock);
+	if (count)
+		return count;
+	if (err)
+		return err;
+	if (n == 0)
+		return 0;
+	return drv_fail(-EAGAIN, "queue is full: wait for or reap completions, then retry");
+}

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Synchronous helpers: one request on the caller's stack, submitted and
+ * waited for. When the queue is full they wait for room without taking
+ * other threads' completions.
+ */
+#include "dev/devdrv.h"
+#include "error.h"
+#include "queue/queue.h"
+
+static bool progressed(drv_queue *q, void *arg)
+{
+	return q->progress != *(uint64_t *)arg || q->active == 0 || q->failed;
+}
+
+static int64_t run(drv_queue *q, struct drv_req *r)
+{
+	if (!q)
+		return drv_fail(-EINVAL, "NULL queue");
+	struct drv_req *one[1] = { r };
+	int rc;
+	while ((rc = drv_submit(q, one, 1)) == -EAGAIN) {
+		pthread_mutex_lock(&q->lock);
+		uint64_t seen = q->progress;
+		(void)drv_queue_wait_until(q, progressed, &seen, UINT64_MAX);
+		pthread_mutex_unlock(&q->lock);
+	}
+	if (rc < 0)
+		return rc;
+	/* A request refused by drv_submit is finished already and keeps its message. */
+	bool refused = drv_req_done(r);
+	rc = drv_wait(q, r, -1);
+	if (rc < 0)
+		return rc;
+	static const char *const names[] = { "NOP",   "READ",    "WRITE",
+					     "FLUSH", "CONTROL", "WAIT_EVENT" };
+	if (r->status < 0 && !refused)
+		return drv_fail_errno(r->status, "%s request failed", names[r->op]);
+	if (r->status < 0)
+		return r->status;
+	return (int64_t)r->result;
+}
+
+DRV_API int64_t drv_read(drv_queue *q, uint64_t offset, void *data, size_t len)
+{
+	struct drv_req r;
+	drv_prep_read(&r, offset, data, len);
+	return run(q, &r);
+}
+
+DRV_API int64_t drv_write(drv_queue *q, uint64_t offset, const void *data, size_t len)
+{
+	struct drv_req r;
+	drv_prep_write(&r, offset, data, len);
+	return run(q, &r);
+}
+
+DRV_API int drv_flush(drv_queue *q)
+{
+	struct drv_req r;
+	drv_prep_flush(&r);
+	int64_t rc = run(q, &r);
+	return rc < 0 ? (int)rc : 0;
+}
+
+DRV_API int64_t drv_control(drv_queue *q, uint32_t code, const void *in, size_t in_len, void *out,
+			    size_t out_len)
+{
+	struct drv_req r;
+	drv_prep_control(&r, code, in, in_len, out, out_len);
+	return run(q, &r);
+}
+
+DRV_API int64_t drv_wait_event(drv_queue *q, void *data, size_t len, int64_t timeout_ns)
+{
+	struct drv_req r;
+	drv_prep_wait_event(&r, data, len);
+	/* The request's own deadline: past it the device is told to drop it. */
+	if (timeout_ns >= 0)
+		r.timeout_ns = timeout_ns > 1000000 ? (uint64_t)timeout_ns : 1000000;
+	return run(q, &r);
+}

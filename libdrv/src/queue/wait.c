@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Waiting without hidden threads: whoever waits processes completions.
+ * One waiter at a time is the leader: it sleeps on the queue's poll fd
+ * (IRQ), spins on the ring (POLL), or spins and then sleeps (HYBRID). The
+ * other waiters sleep on the condition variable and are woken whenever
+ * completions were processed or the leader steps down.
+ */
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+
+#include "dev/devdrv.h"
+#include "error.h"
+#include "queue/queue.h"
+
+enum { EV_IRQ = 1, EV_SW = 2, EV_HEALTH = 3 };
+
+#define ALIVE_CHECK_NS 1000000ull
+/* Without a health fd a device that vanishes is noticed by polling alive(). */
+#define SLEEP_CAP_NO_HEALTH_NS 100000000ull
+
+DRV_API uint64_t drv_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t drv_deadline(int64_t timeout_ns)
+{
+	if (timeout_ns < 0)
+		return UINT64_MAX;
+	return drv_now_ns() + (uint64_t)timeout_ns;
+}
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+void drv_queue_device_gone(drv_queue *q, int err)
+{
+	__atomic_store_n(&q->dev->dead, 1, __ATOMIC_RELEASE);
+	if (q->failed)
+		return;
+	q->failed = true;
+	drv_fail(err, "the device is gone (%s): pending requests failed with -ENODEV",
+		 q->dev->info.address);
+	drv_queue_fail_all(q, -ENODEV);
+}
+
+/* Reaps, expires deadlines, notices a dead device, runs callbacks. Lock held. */
+int drv_queue_process(drv_queue *q)
+{
+	uint64_t before = q->progress;
+	drv_dev *dev = q->dev;
+	if (!q->failed) {
+		int n = dev->ops->reap(q, q->depth * 2);
+		uint64_t now = drv_now_ns();
+		if (n < 0) {
+			drv_queue_device_gone(q, n);
+		} else if (__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE)) {
+			drv_queue_device_gone(q, -ENODEV);
+		} else if (now - q->alive_checked_ns >= ALIVE_CHECK_NS) {
+			q->alive_checked_ns = now;
+			if (dev->bus->alive && dev->bus->alive(dev) < 0)
+				drv_queue_device_gone(q, -ENODEV);
+		}
+		drv_queue_expire(q, now);
+	}
+	if (q->progress != before)
+		drv_queue_signal(q);
+	drv_queue_run_callbacks(q);
+	return (int)(q->progress - before);
+}
+
+/* Consumes whatever woke poll_fd. Returns false when nothing was ready. */
+static bool drain_fds(drv_queue *q, int timeout_ms)
+{
+	struct epoll_event ev[3];
+	int n = epoll_wait(q->poll_fd, ev, 3, timeout_ms);
+	for (int i = 0; i < n; i++) {
+		eventfd_t v;
+		switch (ev[i].data.u32) {
+		case EV_IRQ:
+			q->dev->bus->irq_ack(q->dev, q->vector);
+			q->stats.interrupts++;
+			break;
+		case EV_SW:
+			eventfd_read(q->sw_fd, &v);
+			break;
+		case EV_HEALTH:
+			__atomic_store_n(&q->dev->dead, 1, __ATOMIC_RELEASE);
+			break;
+		}
+	}
+	return n > 0;
+}
+
+static int ms_until(uint64_t wake)
+{
+	uint64_t now = drv_now_ns();
+	if (wake <= now)
+		return 0;
+	uint64_t ms = (wake - now + 999999) / 1000000;
+	return ms > 60000 ? 60000 : (int)ms;
+}
+
+static void sleep_on_fd(drv_queue *q, uint64_t wake)
+{
+	uint64_t now = drv_now_ns();
+	if (q->health_fd < 0 && wake > now + SLEEP_CAP_NO_HEALTH_NS)
+		wake = now + SLEEP_CAP_NO_HEALTH_NS;
+	q->stats.sleeps++;
+	q->fd_sleeping = true;
+	pthread_mutex_unlock(&q->lock);
+	drain_fds(q, ms_until(wake));
+	pthread_mutex_lock(&q->lock);
+	q->fd_sleeping = false;
+}
+
+/* Spins until something completes, the wake time, or stop_ns. Lock held. */
+static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
+{
+	uint64_t start = q->progress;
+	for (;;) {
+		pthread_mutex_unlock(&q->lock);
+		for (int i = 0; i < 32; i++)
+			cpu_relax();
+		pthread_mutex_lock(&q->lock);
+		if (q->progress != start)
+			return;
+		drv_queue_process(q);
+		uint64_t now = drv_now_ns();
+		if (q->progress != start || q->failed || now >= wake || now >= stop_ns)
+			return;
+	}
+}
+
+/* The leader's turn: wait for device activity in the queue's mode. */
+static void lead(drv_queue *q, uint64_t wake)
+{
+	const struct drv_dev_ops *ops = q->dev->ops;
+	switch (q->opts.cmode) {
+	case DRV_CMODE_POLL:
+		spin(q, wake, UINT64_MAX);
+		return;
+	case DRV_CMODE_HYBRID: {
+		uint64_t before = q->progress;
+		spin(q, wake, drv_now_ns() + q->opts.spin_ns);
+		if (q->progress != before || drv_now_ns() >= wake)
+			return;
+		if (!ops->irq_enable(q, true))
+			sleep_on_fd(q, wake);
+		ops->irq_enable(q, false);
+		return;
+	}
+	default:
+		sleep_on_fd(q, wake);
+		return;
+	}
+}
+
+static int timed_wait(drv_queue *q, uint64_t wake)
+{
+	if (wake == UINT64_MAX)
+		return pthread_cond_wait(&q->cond, &q->lock);
+	struct timespec ts = { .tv_sec = (time_t)(wake / 1000000000ull),
+			       .tv_nsec = (long)(wake % 1000000000ull) };
+	return pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+}
+
+int drv_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), void *arg,
+			 uint64_t deadline_ns)
+{
+	if (deadline_ns <= drv_now_ns() && !q->sleeper) {
+		/* Called from an fd-driven loop: consume the wake-up before reaping. */
+		pthread_mutex_unlock(&q->lock);
+		drain_fds(q, 0);
+		pthread_mutex_lock(&q->lock);
+	}
+	for (;;) {
+		drv_queue_process(q);
+		if (done(q, arg))
+			return 0;
+		uint64_t now = drv_now_ns();
+		if (now >= deadline_ns)
+			return -ETIMEDOUT;
+		uint64_t wake =
+		    deadline_ns < q->next_deadline_ns ? deadline_ns : q->next_deadline_ns;
+		if (q->sleeper) {
+			q->waiters++;
+			q->stats.sleeps++;
+			timed_wait(q, wake);
+			q->waiters--;
+			continue;
+		}
+		q->sleeper = true;
+		lead(q, wake);
+		q->sleeper = false;
+		if (q->waiters)
+			pthread_cond_broadcast(&q->cond);
+	}
+}
