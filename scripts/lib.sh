@@ -1,0 +1,8 @@
+# Shared by the scripts in this directory: repository root and section headers.
+# shellcheck shell=bash
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+JOBS=${JOBS:-$(nproc)}
+
+section() {
+	printf '\n==== %s ====\n' "$*"
+}
