@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device: creation, driver sessions (register page, doorbells,
+ * interrupt eventfds), reset, and the loop that sleeps on doorbells and
+ * timers or, in poll mode, spins on the SQ tails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "regs.h"
+
+#define POLL_IDLE_NS 50000u  /* device polling stops after this long without work */
+#define CQ_RETRY_NS 1000000u /* re-check a full CQ this often */
+
+uint64_t dsim_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ volatile("yield");
+#endif
+}
+
+static void drain(int fd, uint64_t *sum)
+{
+	uint64_t v;
+	while (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
+		if (sum)
+			*sum += v;
+}
+
+/* Any doorbell means "look at everything", so one wake-up drains them all. */
+static void on_kick(void *ctx, uint32_t events)
+{
+	(void)events;
+	struct dsim_dev *d = ctx;
+	uint64_t n = 0;
+	for (unsigned i = 0; i < d->num_kicks; i++)
+		if (d->kick_fd[i] >= 0)
+			drain(d->kick_fd[i], &n);
+	dsim_stat_add(d->regs, DSIM_STAT_KICKS, n);
+}
+
+static void on_timer(void *ctx, uint32_t events)
+{
+	(void)events;
+	drain(((struct dsim_dev *)ctx)->timer_fd, NULL);
+}
+
+static void on_stop(void *ctx, uint32_t events)
+{
+	(void)events;
+	struct dsim_dev *d = ctx;
+	drain(d->stop_fd, NULL);
+	d->stopping = true;
+}
+
+int dsim_dev_watch(struct dsim_dev *d, struct dsim_watch *w)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = w };
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
+}
+
+void dsim_dev_unwatch(struct dsim_dev *d, struct dsim_watch *w)
+{
+	epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+}
+
+void dsim_dev_set_fatal(struct dsim_dev *d, unsigned code)
+{
+	d->fatal = true;
+	dsim_wr32(d->regs, DSIM_REG_STATUS, DSIM_STS_FATAL | code << DSIM_STS_CODE_SHIFT);
+}
+
+static void init_identity(struct dsim_dev *d)
+{
+	uint64_t feat = DSIM_FEAT_SGL | DSIM_FEAT_EVENTS | DSIM_FEAT_ABORT | DSIM_FEAT_COALESCE |
+			DSIM_FEAT_DEVICE_POLL;
+	if (d->st.fd >= 0)
+		feat |= DSIM_FEAT_PERSISTENT;
+	dsim_wr32(d->regs, DSIM_REG_MAGIC, DSIM_MAGIC);
+	dsim_wr32(d->regs, DSIM_REG_VERSION, DSIM_VERSION);
+	dsim_wr64(d->regs, DSIM_REG_FEATURES, feat);
+	dsim_wr32(d->regs, DSIM_REG_NUM_QUEUES, d->cfg.queues);
+	dsim_wr32(d->regs, DSIM_REG_MAX_LOG2_DEPTH, DSIM_MAX_LOG2);
+	dsim_wr32(d->regs, DSIM_REG_MAX_TRANSFER, DSIM_MAX_TRANSFER_BYTES);
+	dsim_wr32(d->regs, DSIM_REG_MAX_SG, DSIM_MAX_SG_ENTRIES);
+	dsim_wr64(d->regs, DSIM_REG_CAPACITY, d->st.capacity);
+	dsim_wr32(d->regs, DSIM_REG_NUM_VECTORS, d->num_vectors);
+	dsim_wr32(d->regs, DSIM_REG_NUM_KICKS, d->num_kicks);
+}
+
+/* Drops all work and returns to the power-on state; counters only if asked. */
+static void reset(struct dsim_dev *d, bool zero_stats)
+{
+	dsim_queue_drop(d, -1);
+	memset(d->q, 0, sizeof(d->q));
+	for (unsigned q = 0; q < DSIM_MAX_QUEUES; q++)
+		memset(d->regs + DSIM_REG_Q(q, 0), 0, DSIM_QUEUE_STRIDE);
+	if (zero_stats)
+		memset(d->regs + DSIM_REG_STAT_BASE, 0, 8u * DSIM_STAT_COUNT);
+	dsim_events_clear(d);
+	d->timing = d->cfg.timing;
+	memset(d->unit_free, 0, sizeof(d->unit_free));
+	d->fatal = false;
+	d->ready = false;
+	d->polling = false;
+	d->irq_deadline = 0;
+	d->cq_blocked = false;
+	dsim_wr32(d->regs, DSIM_REG_DEVICE_POLLING, 0);
+	dsim_wr32(d->regs, DSIM_REG_POLL_MODE, d->cfg.poll ? 1 : 0);
+	dsim_wr32(d->regs, DSIM_REG_STATUS, 0);
+	dsim_wr32(d->regs, DSIM_REG_CONTROL, 0);
+}
+
+void dsim_dev_reset(struct dsim_dev *d)
+{
+	reset(d, true);
+}
+
+static void close_session_fds(struct dsim_dev *d)
+{
+	for (unsigned i = 0; i < 1 + DSIM_MAX_QUEUES; i++) {
+		if (d->kick_fd[i] >= 0) {
+			dsim_dev_unwatch(d, &d->kick_watch[i]);
+			close(d->kick_fd[i]);
+		}
+		d->kick_fd[i] = -1;
+	}
+	for (unsigned i = 0; i < DSIM_MAX_QUEUES; i++) {
+		if (d->irq_fd[i] >= 0)
+			close(d->irq_fd[i]);
+		d->irq_fd[i] = -1;
+	}
+	if (d->reg_fd >= 0)
+		close(d->reg_fd);
+	d->reg_fd = -1;
+}
+
+int dsim_dev_attach(struct dsim_dev *d)
+{
+	if (d->regs)
+		reset(d, false);
+	dsim_dma_clear(d);
+	close_session_fds(d);
+	int fd = memfd_create("dsim-regs", MFD_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	void *page = MAP_FAILED;
+	if (ftruncate(fd, DSIM_REG_PAGE_SIZE) == 0)
+		page = mmap(NULL, DSIM_REG_PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (page == MAP_FAILED) {
+		int e = errno;
+		close(fd);
+		return -e;
+	}
+	if (d->regs)
+		munmap(d->regs, DSIM_REG_PAGE_SIZE);
+	d->regs = page;
+	d->reg_fd = fd;
+	init_identity(d);
+	reset(d, true);
+	for (unsigned i = 0; i < d->num_kicks; i++) {
+		d->kick_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (d->kick_fd[i] < 0)
+			return -errno;
+		d->kick_watch[i] =
+		    (struct dsim_watch){ .fd = d->kick_fd[i], .cb = on_kick, .ctx = d };
+		int rc = dsim_dev_watch(d, &d->kick_watch[i]);
+		if (rc)
+			return rc;
+	}
+	for (unsigned i = 0; i < d->num_vectors; i++) {
+		d->irq_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (d->irq_fd[i] < 0)
+			return -errno;
+	}
+	return 0;
+}
+
+void dsim_dev_detach(struct dsim_dev *d)
+{
+	reset(d, false);
+	dsim_dma_clear(d);
+	close_session_fds(d);
+}
+
+int dsim_dev_create(const struct dsim_config *cfg, struct dsim_dev **out, char *err, size_t errlen)
+{
+	struct dsim_dev *d = calloc(1, sizeof(*d));
+	if (!d) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	d->cfg = *cfg;
+	d->timing = cfg->timing;
+	d->num_kicks = 1 + cfg->queues;
+	d->num_vectors = cfg->queues;
+	d->reg_fd = d->epfd = d->timer_fd = d->stop_fd = -1;
+	d->st.fd = -1;
+	memset(d->kick_fd, -1, sizeof(d->kick_fd));
+	memset(d->irq_fd, -1, sizeof(d->irq_fd));
+	d->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+	for (unsigned i = DSIM_REQ_POOL; i-- > 0;) {
+		d->reqs[i].heap_idx = -1;
+		d->reqs[i].next = d->free_reqs;
+		d->free_reqs = &d->reqs[i];
+	}
+	int rc = dsim_storage_open(&d->st, cfg, err, errlen);
+	if (rc) {
+		free(d);
+		return rc;
+	}
+	d->scratch = malloc(DSIM_MAX_TRANSFER_BYTES);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	rc = (!d->scratch || d->epfd < 0 || d->timer_fd < 0 || d->stop_fd < 0) ? -ENOMEM : 0;
+	if (!rc) {
+		d->timer_watch = (struct dsim_watch){ .fd = d->timer_fd, .cb = on_timer, .ctx = d };
+		d->stop_watch = (struct dsim_watch){ .fd = d->stop_fd, .cb = on_stop, .ctx = d };
+		rc = dsim_dev_watch(d, &d->timer_watch);
+		if (!rc)
+			rc = dsim_dev_watch(d, &d->stop_watch);
+	}
+	if (!rc)
+		rc = dsim_dev_attach(d);
+	if (rc) {
+		snprintf(err, errlen, "cannot set up the device: %s", strerror(-rc));
+		dsim_dev_destroy(d);
+		return rc;
+	}
+	*out = d;
+	return 0;
+}
+
+void dsim_dev_destroy(struct dsim_dev *d)
+{
+	if (!d)
+		return;
+	dsim_dma_clear(d);
+	close_session_fds(d);
+	if (d->regs)
+		munmap(d->regs, DSIM_REG_PAGE_SIZE);
+	dsim_storage_close(&d->st);
+	free(d->scratch);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	if (d->timer_fd >= 0)
+		close(d->timer_fd);
+	if (d->stop_fd >= 0)
+		close(d->stop_fd);
+	free(d);
+}
+
+void dsim_dev_stop(struct dsim_dev *d)
+{
+	uint64_t one = 1;
+	if (write(d->stop_fd, &one, sizeof(one)) < 0)
+		perror("devsim: stop");
+}
+
+static void sync_admin(struct dsim_dev *d)
+{
+	uint32_t ctrl = dsim_rd32(d->regs, DSIM_REG_CONTROL);
+	if (ctrl & DSIM_CTRL_RESET) {
+		reset(d, true);
+		return;
+	}
+	bool ready = (ctrl & DSIM_CTRL_ENABLE) && !d->fatal;
+	if (ready != d->ready) {
+		d->ready = ready;
+		if (!d->fatal)
+			dsim_wr32(d->regs, DSIM_REG_STATUS, ready ? DSIM_STS_READY : 0);
+	}
+	for (unsigned q = 0; q < d->cfg.queues; q++)
+		dsim_queue_sync_enable(d, q);
+}
+
+unsigned dsim_dev_process(struct dsim_dev *d)
+{
+	sync_admin(d);
+	d->cq_blocked = false;
+	uint64_t now = dsim_now_ns();
+	unsigned work = dsim_exec_due(d, now);
+	if (d->ready)
+		for (unsigned q = 0; q < d->cfg.queues; q++)
+			work += dsim_queue_fetch(d, q);
+	work += dsim_exec_due(d, now);
+	d->irq_deadline = dsim_queue_irqs(d, now);
+	return work;
+}
+
+static uint64_t next_deadline(struct dsim_dev *d, uint64_t now)
+{
+	uint64_t next = d->irq_deadline;
+	const struct dsim_req *top = dsim_heap_top(d);
+	if (top && (!next || top->finish_ns < next))
+		next = top->finish_ns;
+	if (d->cq_blocked && (!next || now + CQ_RETRY_NS < next))
+		next = now + CQ_RETRY_NS;
+	return next;
+}
+
+static void arm_timer(struct dsim_dev *d, uint64_t at)
+{
+	struct itimerspec its = { 0 };
+	its.it_value.tv_sec = (time_t)(at / 1000000000u);
+	its.it_value.tv_nsec = (long)(at % 1000000000u);
+	timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static void set_polling(struct dsim_dev *d, bool on)
+{
+	d->polling = on;
+	dsim_wr32(d->regs, DSIM_REG_DEVICE_POLLING, on ? 1 : 0);
+}
+
+/* Returns true while the device keeps polling; false when it may sleep. */
+static bool poll_step(struct dsim_dev *d, unsigned work)
+{
+	bool wanted = d->ready && dsim_rd32(d->regs, DSIM_REG_POLL_MODE) == 1;
+	uint64_t now = dsim_now_ns();
+	if (!wanted) {
+		if (d->polling)
+			set_polling(d, false);
+		return false;
+	}
+	if (work || !d->polling) {
+		d->last_work_ns = now;
+		if (!d->polling)
+			set_polling(d, true);
+		return true;
+	}
+	if (now - d->last_work_ns < POLL_IDLE_NS)
+		return true;
+	/* Going to sleep: clear the flag, then look once more so no tail is missed. */
+	set_polling(d, false);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (dsim_dev_process(d)) {
+		set_polling(d, true);
+		d->last_work_ns = dsim_now_ns();
+		return true;
+	}
+	return false;
+}
+
+int dsim_dev_run(struct dsim_dev *d)
+{
+	struct epoll_event evs[8];
+	d->stopping = false;
+	while (!d->stopping) {
+		unsigned work = dsim_dev_process(d);
+		int timeout = -1;
+		if (poll_step(d, work)) {
+			cpu_relax();
+			/* Sockets and doorbells still need looking at now and then. */
+			if (++d->poll_spins % 64)
+				continue;
+			timeout = 0;
+		} else {
+			uint64_t now = dsim_now_ns();
+			uint64_t next = next_deadline(d, now);
+			if (next && next <= now)
+				timeout = 0;
+			else
+				arm_timer(d, next);
+		}
+		int n = epoll_wait(d->epfd, evs, 8, timeout);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (int i = 0; i < n; i++) {
+			struct dsim_watch *w = evs[i].data.ptr;
+			w->cb(w->ctx, evs[i].events);
+		}
+	}
+	if (d->polling)
+		set_polling(d, false);
+	return 0;
+}

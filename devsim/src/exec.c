@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Opcodes: a fetched request is either executed at once (zero latency) or
+ * put in service until its finish time. Validation and data movement
+ * happen at execution, so an ABORT before the finish time leaves storage
+ * and host memory untouched.
+ */
+#include "model.h"
+#include "regs.h"
+
+static void start_service(struct dsim_dev *d, struct dsim_req *r, uint64_t finish)
+{
+	r->finish_ns = finish;
+	d->q[r->qid].in_service++;
+	dsim_heap_push(d, r);
+}
+
+static void end_service(struct dsim_dev *d, struct dsim_req *r)
+{
+	d->q[r->qid].in_service--;
+	dsim_heap_remove(d, r);
+}
+
+/* ABORT runs at fetch: its target was fetched before it, so it is in service or parked. */
+static void do_abort(struct dsim_dev *d, struct dsim_req *r)
+{
+	if (r->sqe.flags) {
+		dsim_complete(d, r, DSIM_SC_INVALID_FIELD, 0, 0);
+		return;
+	}
+	struct dsim_req *victim = NULL;
+	for (unsigned i = 0; i < DSIM_REQ_POOL && !victim; i++) {
+		struct dsim_req *c = &d->reqs[i];
+		if (c != r && c->in_use && c->qid == r->qid && c->sqe.tag == r->sqe.abort_tag &&
+		    (c->heap_idx >= 0 || c->parked))
+			victim = c;
+	}
+	if (victim) {
+		if (victim->parked)
+			dsim_event_unpark(d, victim);
+		else
+			end_service(d, victim);
+		dsim_complete(d, victim, DSIM_SC_ABORTED, 0, 0);
+	}
+	dsim_complete(d, r, DSIM_SC_SUCCESS, 0, victim ? 1 : 0);
+}
+
+void dsim_exec_submit(struct dsim_dev *d, struct dsim_req *r)
+{
+	unsigned op = r->sqe.opcode;
+	if (op == DSIM_OP_ABORT) {
+		do_abort(d, r);
+		return;
+	}
+	uint64_t now = dsim_now_ns();
+	const struct dsim_req *top = dsim_heap_top(d);
+	/* Zero-latency fast path, unless that would overtake a request already due. */
+	if (op >= DSIM_OP_COUNT ||
+	    (dsim_timing_is_instant(&d->timing, op) && (!top || top->finish_ns > now))) {
+		dsim_exec_finish(d, r);
+		return;
+	}
+	start_service(d, r, dsim_timing_schedule(d, &r->sqe, now));
+}
+
+static unsigned storage_io(struct dsim_dev *d, const struct dsim_sqe *sqe, uint32_t *result)
+{
+	if (sqe->length == 0)
+		return DSIM_SC_INVALID_FIELD;
+	if (sqe->length > DSIM_MAX_TRANSFER_BYTES)
+		return DSIM_SC_TOO_LARGE;
+	if (!dsim_storage_range_ok(&d->st, sqe->offset, sqe->length))
+		return DSIM_SC_OUT_OF_RANGE;
+	struct dsim_seg segs[DSIM_MAX_SG_ENTRIES];
+	unsigned nseg = 0;
+	unsigned sc = dsim_dma_resolve(d, sqe, segs, &nseg);
+	if (sc != DSIM_SC_SUCCESS)
+		return sc;
+	bool rd = sqe->opcode == DSIM_OP_READ;
+	uint64_t off = sqe->offset;
+	for (unsigned i = 0; i < nseg; i++) {
+		int rc = rd ? dsim_storage_read(&d->st, off, segs[i].va, segs[i].len)
+			    : dsim_storage_write(&d->st, off, segs[i].va, segs[i].len);
+		if (rc) {
+			dsim_dev_set_fatal(d, DSIM_FATAL_INTERNAL);
+			return DSIM_SC_INTERNAL;
+		}
+		off += segs[i].len;
+	}
+	dsim_stat_add(d->regs, rd ? DSIM_STAT_BYTES_READ : DSIM_STAT_BYTES_WRITTEN, sqe->length);
+	*result = sqe->length;
+	return DSIM_SC_SUCCESS;
+}
+
+/* Checks shared by every opcode that names a buffer. */
+static unsigned check_buffer_fields(const struct dsim_sqe *sqe)
+{
+	if (sqe->flags & ~DSIM_SQE_F_SGL)
+		return DSIM_SC_INVALID_FIELD;
+	if (sqe->sg_count > DSIM_MAX_SG_ENTRIES || sqe->length > DSIM_MAX_TRANSFER_BYTES)
+		return DSIM_SC_TOO_LARGE;
+	return DSIM_SC_SUCCESS;
+}
+
+void dsim_exec_finish(struct dsim_dev *d, struct dsim_req *r)
+{
+	const struct dsim_sqe *sqe = &r->sqe;
+	uint32_t result = 0;
+	unsigned sc;
+	switch (sqe->opcode) {
+	case DSIM_OP_NOP:
+	case DSIM_OP_FLUSH:
+		sc = sqe->flags ? DSIM_SC_INVALID_FIELD : DSIM_SC_SUCCESS;
+		if (sc == DSIM_SC_SUCCESS && sqe->opcode == DSIM_OP_FLUSH &&
+		    dsim_storage_flush(&d->st)) {
+			dsim_dev_set_fatal(d, DSIM_FATAL_INTERNAL);
+			sc = DSIM_SC_INTERNAL;
+		}
+		break;
+	case DSIM_OP_READ:
+	case DSIM_OP_WRITE:
+		sc = check_buffer_fields(sqe);
+		if (sc == DSIM_SC_SUCCESS)
+			sc = storage_io(d, sqe, &result);
+		break;
+	case DSIM_OP_CONTROL:
+		sc = check_buffer_fields(sqe);
+		if (sc == DSIM_SC_SUCCESS)
+			sc = dsim_control(d, r, &result);
+		break;
+	case DSIM_OP_WAIT_EVENT: {
+		sc = check_buffer_fields(sqe);
+		struct dsim_seg segs[DSIM_MAX_SG_ENTRIES];
+		unsigned nseg;
+		if (sc == DSIM_SC_SUCCESS)
+			sc = dsim_dma_resolve(d, sqe, segs, &nseg);
+		if (sc == DSIM_SC_SUCCESS) {
+			dsim_event_wait(d, r);
+			return;
+		}
+		break;
+	}
+	default:
+		sc = DSIM_SC_INVALID_OPCODE;
+		break;
+	}
+	dsim_complete(d, r, sc, 0, result);
+}
+
+unsigned dsim_exec_due(struct dsim_dev *d, uint64_t now)
+{
+	unsigned n = 0;
+	struct dsim_req *r;
+	while ((r = dsim_heap_top(d)) && r->finish_ns <= now) {
+		end_service(d, r);
+		dsim_exec_finish(d, r);
+		n++;
+	}
+	return n;
+}

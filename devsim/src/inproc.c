@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/* sim:inproc: the socket server's code serving one socketpair, on a thread. */
+#include "devsim/devsim.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "model.h"
+#include "server.h"
+
+struct devsim_inproc {
+	struct dsim_dev *dev;
+	struct dsim_server srv;
+	pthread_t thread;
+};
+
+static void *device_thread(void *arg)
+{
+	struct devsim_inproc *h = arg;
+	dsim_dev_run(h->dev);
+	return NULL;
+}
+
+int devsim_start_inproc(const char *options, int *client_fd, struct devsim_inproc **out, char *err,
+			size_t errlen)
+{
+	char dummy[8];
+	if (!err) {
+		err = dummy;
+		errlen = sizeof(dummy);
+	}
+	err[0] = 0;
+	struct dsim_config cfg;
+	dsim_config_defaults(&cfg);
+	int rc = dsim_config_parse_query(&cfg, options, err, errlen);
+	if (rc)
+		return rc;
+	struct devsim_inproc *h = calloc(1, sizeof(*h));
+	if (!h) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = dsim_dev_create(&cfg, &h->dev, err, errlen);
+	if (rc) {
+		free(h);
+		return rc;
+	}
+	dsim_server_init(&h->srv, h->dev, false);
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "socketpair: %s", strerror(errno));
+		goto fail;
+	}
+	rc = dsim_server_add(&h->srv, sv[1]);
+	if (rc) {
+		close(sv[0]);
+		close(sv[1]);
+		snprintf(err, errlen, "cannot serve the socketpair: %s", strerror(-rc));
+		goto fail;
+	}
+	/* The device thread takes no process signals: they belong to the application. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = -pthread_create(&h->thread, NULL, device_thread, h);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		close(sv[0]);
+		snprintf(err, errlen, "cannot start the device thread: %s", strerror(-rc));
+		goto fail;
+	}
+	*client_fd = sv[0];
+	*out = h;
+	return 0;
+fail:
+	dsim_server_close(&h->srv);
+	dsim_dev_destroy(h->dev);
+	free(h);
+	return rc;
+}
+
+void devsim_stop_inproc(struct devsim_inproc *h)
+{
+	if (!h)
+		return;
+	dsim_dev_stop(h->dev);
+	pthread_join(h->thread, NULL);
+	dsim_server_close(&h->srv);
+	dsim_dev_destroy(h->dev);
+	free(h);
+}

@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: MIT */
+/* The devsim command: serve the device on a unix socket, raise events, show statistics. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "devsim/proto.h"
+#include "model.h"
+#include "server.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_main[] =
+    "usage: devsim COMMAND [OPTIONS]\n"
+    "  serve  --socket PATH [options]   run the dsim device on a unix socket\n"
+    "  event  --socket PATH TEXT        raise a device event with payload TEXT\n"
+    "  stats  --socket PATH [--json]    print the device's statistics\n"
+    "Run `devsim COMMAND --help` for a command's options.\n";
+
+static const char usage_serve[] =
+    "usage: devsim serve --socket PATH [options]\n"
+    "  --socket PATH      unix socket to serve (created with mode 0600)\n"
+    "  --capacity SIZE    storage bytes, e.g. 64M, 1G (default 64M)\n"
+    "  --backing FILE     keep storage in FILE (created if missing; persists)\n"
+    "  --queues N         queue pairs, 1..32 (default 4)\n"
+    "  --latency SPEC     service time: fixed:1ms, uniform:MEAN:SPREAD, exp:100us,\n"
+    "                     or per opcode: read=exp:100us,write=fixed:50us\n"
+    "                     (opcodes: nop read write flush control wait_event abort)\n"
+    "  --bandwidth RATE   bytes per second, e.g. 500M (default unlimited)\n"
+    "  --units N          requests serviced in parallel (default 0 = unlimited)\n"
+    "  --poll             the device polls SQ tails from reset on (POLL_MODE=1)\n"
+    "SIGINT/SIGTERM stop the device and remove the socket file.\n";
+
+static const char usage_event[] = "usage: devsim event --socket PATH TEXT\n"
+				  "  raises an event whose payload is TEXT (at most 256 bytes)\n";
+
+static const char usage_stats[] = "usage: devsim stats --socket PATH [--json]\n"
+				  "  prints the device's statistics counters\n";
+
+static int usage_error(const char *usage, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "devsim: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n%s", usage);
+	return EXIT_USAGE;
+}
+
+static int signal_fd = -1;
+
+static void on_signal(void *ctx, uint32_t events)
+{
+	(void)events;
+	struct signalfd_siginfo si;
+	while (read(signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		fprintf(stderr, "devsim: %s, stopping\n", strsignal((int)si.ssi_signo));
+	dsim_dev_stop(ctx);
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+	static const struct option opts[] = { { "socket", required_argument, 0, 's' },
+					      { "capacity", required_argument, 0, 'c' },
+					      { "backing", required_argument, 0, 'b' },
+					      { "queues", required_argument, 0, 'q' },
+					      { "latency", required_argument, 0, 'l' },
+					      { "bandwidth", required_argument, 0, 'w' },
+					      { "units", required_argument, 0, 'u' },
+					      { "poll", no_argument, 0, 'p' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	struct dsim_config cfg;
+	dsim_config_defaults(&cfg);
+	const char *path = NULL;
+	char err[512];
+	int o, idx;
+	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		if (o == 'h') {
+			fputs(usage_serve, stdout);
+			return 0;
+		}
+		if (o == '?')
+			return usage_error(usage_serve, "%s", "bad option");
+		if (o == 's') {
+			path = optarg;
+			continue;
+		}
+		if (dsim_config_set(&cfg, opts[idx].name, o == 'p' ? NULL : optarg, err,
+				    sizeof(err)))
+			return usage_error(usage_serve, "%s", err);
+	}
+	if (optind < argc)
+		return usage_error(usage_serve, "unexpected argument '%s'", argv[optind]);
+	if (!path)
+		return usage_error(usage_serve, "%s", "--socket PATH is required");
+
+	struct dsim_dev *dev;
+	int rc = dsim_dev_create(&cfg, &dev, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "devsim: %s\n", err);
+		return 1;
+	}
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	struct dsim_watch sigw = { .fd = signal_fd, .cb = on_signal, .ctx = dev };
+	struct dsim_server srv;
+	dsim_server_init(&srv, dev, true);
+	rc = sigw.fd < 0 ? -errno : dsim_dev_watch(dev, &sigw);
+	if (!rc)
+		rc = dsim_server_listen(&srv, path, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "cannot watch signals: %s", strerror(-rc));
+	if (!rc) {
+		fprintf(stderr, "devsim: serving %s (%llu bytes %s, %u queues)\n", path,
+			(unsigned long long)dev->st.capacity, cfg.backing[0] ? cfg.backing : "RAM",
+			cfg.queues);
+		rc = dsim_dev_run(dev);
+		fprintf(stderr, "devsim: stopped\n");
+	} else {
+		fprintf(stderr, "devsim: %s\n", err);
+	}
+	dsim_server_close(&srv);
+	if (sigw.fd >= 0)
+		close(sigw.fd);
+	dsim_dev_destroy(dev);
+	return rc ? 1 : 0;
+}
+
+static int connect_socket(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "devsim: socket path too long: %s\n", path);
+		return -1;
+	}
+	strcpy(sa.sun_path, path);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+		return fd;
+	fprintf(stderr,
+		"devsim: no devsim listening at %s (%s): start `devsim serve --socket %s`\n", path,
+		strerror(errno), path);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* Parses --socket, --json and --help of the client commands; returns -1 to continue. */
+static int client_args(int argc, char **argv, const char *usage, const char **path, int *json)
+{
+	static const struct option opts[] = { { "socket", required_argument, 0, 's' },
+					      { "json", no_argument, 0, 'j' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	int o;
+	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (o == 'h') {
+			fputs(usage, stdout);
+			return 0;
+		}
+		if (o == 's')
+			*path = optarg;
+		else if (o == 'j' && json)
+			*json = 1;
+		else
+			return usage_error(usage, "%s", "bad option");
+	}
+	if (!*path)
+		return usage_error(usage, "%s", "--socket PATH is required");
+	return -1;
+}
+
+static int cmd_event(int argc, char **argv)
+{
+	const char *path = NULL;
+	int rc = client_args(argc, argv, usage_event, &path, NULL);
+	if (rc >= 0)
+		return rc;
+	if (optind != argc - 1)
+		return usage_error(usage_event, "%s", "expected exactly one TEXT argument");
+	const char *text = argv[optind];
+	if (strlen(text) > DSIM_EVENT_PAYLOAD_MAX)
+		return usage_error(usage_event, "%s", "TEXT is longer than 256 bytes");
+	int fd = connect_socket(path);
+	if (fd < 0)
+		return 1;
+	char reply[DEVSIM_MSG_MAX_PAYLOAD] = "";
+	rc = devsim_msg_call(fd, DEVSIM_MSG_EVENT, text, strlen(text), NULL, 0, reply,
+			     sizeof(reply) - 1, NULL, NULL, NULL);
+	close(fd);
+	if (rc) {
+		fprintf(stderr, "devsim: event failed: %s\n", reply[0] ? reply : strerror(-rc));
+		return 1;
+	}
+	return 0;
+}
+
+static const char *const stat_names[DSIM_STAT_COUNT] = { "submitted",  "completed",     "errors",
+							 "bytes_read", "bytes_written", "kicks",
+							 "interrupts", "dma_errors",    "events",
+							 "aborts" };
+
+static int cmd_stats(int argc, char **argv)
+{
+	const char *path = NULL;
+	int json = 0;
+	int rc = client_args(argc, argv, usage_stats, &path, &json);
+	if (rc >= 0)
+		return rc;
+	if (optind != argc)
+		return usage_error(usage_stats, "unexpected argument '%s'", argv[optind]);
+	int fd = connect_socket(path);
+	if (fd < 0)
+		return 1;
+	struct devsim_stats_reply r;
+	size_t len = 0;
+	rc = devsim_msg_call(fd, DEVSIM_MSG_STATS, NULL, 0, NULL, 0, &r, sizeof(r), &len, NULL,
+			     NULL);
+	close(fd);
+	if (rc || len != sizeof(r)) {
+		fprintf(stderr, "devsim: stats failed: %s\n", strerror(rc ? -rc : EPROTO));
+		return 1;
+	}
+	if (json)
+		printf("{");
+	for (unsigned i = 0; i < DSIM_STAT_COUNT; i++)
+		printf(json ? "%s\"%s\": %llu" : "%s%-16s %llu\n", json && i ? ", " : "",
+		       stat_names[i], (unsigned long long)r.stat[i]);
+	if (json)
+		printf(", \"events_queued\": %u, \"events_dropped\": %u, \"driver_attached\": %s, "
+		       "\"status\": %u}\n",
+		       r.events_queued, r.events_dropped, r.driver_attached ? "true" : "false",
+		       r.status);
+	else
+		printf("%-16s %u\n%-16s %u\n%-16s %s\n%-16s 0x%x\n", "events_queued",
+		       r.events_queued, "events_dropped", r.events_dropped, "driver_attached",
+		       r.driver_attached ? "yes" : "no", "status", r.status);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage_error(usage_main, "%s", "missing COMMAND");
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+		fputs(usage_main, stdout);
+		return 0;
+	}
+	argc--;
+	argv++;
+	if (!strcmp(cmd, "serve"))
+		return cmd_serve(argc, argv);
+	if (!strcmp(cmd, "event"))
+		return cmd_event(argc, argv);
+	if (!strcmp(cmd, "stats"))
+		return cmd_stats(argc, argv);
+	return usage_error(usage_main, "unknown command '%s'", cmd);
+}

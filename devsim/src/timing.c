@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Timing model: each request starts on the earliest free service unit and
+ * finishes at start + service time + bytes / bandwidth. Requests in
+ * service wait in a min-heap ordered by finish time.
+ */
+#include <math.h>
+
+#include "model.h"
+
+static uint64_t rng_next(struct dsim_dev *d)
+{
+	/* xorshift64*: reproducible and cheap; statistical quality is plenty here. */
+	uint64_t x = d->rng;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	d->rng = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+/* Uniform in (0, 1]. */
+static double rng_unit(struct dsim_dev *d)
+{
+	return ((double)(rng_next(d) >> 11) + 1.0) / 9007199254740992.0;
+}
+
+static uint64_t service_ns(struct dsim_dev *d, const struct dsim_op_timing *t)
+{
+	switch (t->dist) {
+	case DSIM_DIST_UNIFORM: {
+		uint64_t width = 2 * t->spread_ns + 1;
+		return t->mean_ns - t->spread_ns + rng_next(d) % width;
+	}
+	case DSIM_DIST_EXPONENTIAL:
+		return (uint64_t)(-log(rng_unit(d)) * (double)t->mean_ns);
+	default:
+		return t->mean_ns;
+	}
+}
+
+/* Storage bytes a request moves, for the bandwidth cap. */
+static uint64_t request_bytes(const struct dsim_sqe *sqe)
+{
+	if (sqe->opcode == DSIM_OP_READ || sqe->opcode == DSIM_OP_WRITE)
+		return sqe->length;
+	if (sqe->opcode == DSIM_OP_CONTROL &&
+	    (sqe->code == DSIM_CTL_FILL || sqe->code == DSIM_CTL_CRC32C))
+		return sqe->arg[0];
+	return 0;
+}
+
+bool dsim_timing_is_instant(const struct dsim_timing *t, unsigned opcode)
+{
+	const struct dsim_op_timing *ot = &t->op[opcode];
+	bool moves_bytes =
+	    opcode == DSIM_OP_READ || opcode == DSIM_OP_WRITE || opcode == DSIM_OP_CONTROL;
+	return ot->mean_ns == 0 && ot->dist != DSIM_DIST_UNIFORM &&
+	       !(moves_bytes && t->bandwidth_bps);
+}
+
+uint64_t dsim_timing_schedule(struct dsim_dev *d, const struct dsim_sqe *sqe, uint64_t now)
+{
+	const struct dsim_timing *t = &d->timing;
+	uint64_t busy = service_ns(d, &t->op[sqe->opcode]);
+	if (t->bandwidth_bps) {
+		uint64_t bytes = request_bytes(sqe);
+		busy += (uint64_t)((double)bytes * 1e9 / (double)t->bandwidth_bps);
+	}
+	if (!t->units)
+		return now + busy;
+	unsigned best = 0;
+	for (unsigned i = 1; i < t->units; i++)
+		if (d->unit_free[i] < d->unit_free[best])
+			best = i;
+	uint64_t start = d->unit_free[best] > now ? d->unit_free[best] : now;
+	d->unit_free[best] = start + busy;
+	return start + busy;
+}
+
+bool dsim_timing_valid(const struct dsim_timing *t)
+{
+	if (t->reserved || t->units > DSIM_MAX_UNITS)
+		return false;
+	for (unsigned op = 0; op < DSIM_OP_COUNT; op++) {
+		const struct dsim_op_timing *o = &t->op[op];
+		if (o->dist > DSIM_DIST_EXPONENTIAL || o->reserved)
+			return false;
+		if (o->dist == DSIM_DIST_UNIFORM && o->spread_ns > o->mean_ns)
+			return false;
+		if (o->mean_ns > 3600ull * 1000000000ull) /* an hour: surely a mistake */
+			return false;
+	}
+	return true;
+}
+
+/* ---- min-heap on (finish_ns, seq) ------------------------------------- */
+
+static bool before(const struct dsim_req *a, const struct dsim_req *b)
+{
+	return a->finish_ns < b->finish_ns || (a->finish_ns == b->finish_ns && a->seq < b->seq);
+}
+
+static void heap_set(struct dsim_dev *d, unsigned i, struct dsim_req *r)
+{
+	d->heap[i] = r;
+	r->heap_idx = (int)i;
+}
+
+static void sift_up(struct dsim_dev *d, unsigned i)
+{
+	struct dsim_req *r = d->heap[i];
+	while (i > 0) {
+		unsigned parent = (i - 1) / 2;
+		if (!before(r, d->heap[parent]))
+			break;
+		heap_set(d, i, d->heap[parent]);
+		i = parent;
+	}
+	heap_set(d, i, r);
+}
+
+static void sift_down(struct dsim_dev *d, unsigned i)
+{
+	struct dsim_req *r = d->heap[i];
+	for (;;) {
+		unsigned c = 2 * i + 1;
+		if (c >= d->heap_len)
+			break;
+		if (c + 1 < d->heap_len && before(d->heap[c + 1], d->heap[c]))
+			c++;
+		if (!before(d->heap[c], r))
+			break;
+		heap_set(d, i, d->heap[c]);
+		i = c;
+	}
+	heap_set(d, i, r);
+}
+
+void dsim_heap_push(struct dsim_dev *d, struct dsim_req *r)
+{
+	heap_set(d, d->heap_len++, r);
+	sift_up(d, d->heap_len - 1);
+}
+
+struct dsim_req *dsim_heap_top(struct dsim_dev *d)
+{
+	return d->heap_len ? d->heap[0] : NULL;
+}
+
+void dsim_heap_remove(struct dsim_dev *d, struct dsim_req *r)
+{
+	unsigned i = (unsigned)r->heap_idx;
+	struct dsim_req *last = d->heap[--d->heap_len];
+	r->heap_idx = -1;
+	if (i == d->heap_len)
+		return;
+	heap_set(d, i, last);
+	sift_up(d, i);
+	sift_down(d, (unsigned)last->heap_idx);
+}
