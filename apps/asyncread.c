@@ -71,7 +71,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->latency = optarg;
 			break;
 		case OPT_COUNT:
-			o->count = (unsigned)app_parse_u64(PROG, "--count", optarg, 1, MAX_READS, 0);
+			o->count =
+			    (unsigned)app_parse_u64(PROG, "--count", optarg, 1, MAX_READS, 0);
 			break;
 		case OPT_SIZE:
 			o->size = (size_t)app_parse_u64(PROG, "--size", optarg, 1, 64u << 20, 1);
@@ -113,9 +114,8 @@ static char *device_uri(const struct options *o)
 
 	if (!is_inproc(base)) {
 		if (o->serial || o->latency)
-			app_usage_error(PROG,
-					"--serial and --latency apply to sim:inproc only; "
-					"give the latency to `devsim serve` instead");
+			app_usage_error(PROG, "--serial and --latency apply to sim:inproc only; "
+					      "give the latency to `devsim serve` instead");
 		return strdup(base);
 	}
 	if (!latency && (o->serial || strcmp(base, APP_DEFAULT_DEVICE) == 0))
@@ -182,16 +182,19 @@ static int report(struct drv_req *const *reqs, unsigned n, const char *text, con
 		const char *data = got + (size_t)i * size;
 
 		if (r->status < 0) {
-			fprintf(stderr, PROG ": read %c failed: %s\n", 'A' + i, strerror(-r->status));
+			fprintf(stderr, PROG ": read %c failed: %s\n", 'A' + i,
+				strerror(-r->status));
 			rc = APP_EXIT_RUNTIME;
 			continue;
 		}
 		printf("buffer %c: \"", 'A' + i);
 		app_print_escaped(data, strnlen(data, (size_t)r->result));
 		printf("\"  (%llu bytes, completed %.3f s after submission)\n",
-		       (unsigned long long)r->result, (double)(r->complete_ns - r->submit_ns) / 1e9);
+		       (unsigned long long)r->result,
+		       (double)(r->complete_ns - r->submit_ns) / 1e9);
 		if (r->result != size || memcmp(data, text + (size_t)i * size, size) != 0) {
-			fprintf(stderr, PROG ": buffer %c differs from the text written\n", 'A' + i);
+			fprintf(stderr, PROG ": buffer %c differs from the text written\n",
+				'A' + i);
 			rc = APP_EXIT_RUNTIME;
 		}
 		if (r->complete_ns > last)
@@ -223,7 +226,9 @@ static int run(const struct options *o, drv_dev *dev)
 		goto out;
 	}
 	if (total > info.capacity) {
-		fprintf(stderr, PROG ": %zu bytes needed but the device holds %llu; lower --count or --size\n",
+		fprintf(stderr,
+			PROG
+			": %zu bytes needed but the device holds %llu; lower --count or --size\n",
 			total, (unsigned long long)info.capacity);
 		goto out;
 	}

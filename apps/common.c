@@ -24,9 +24,12 @@ void app_usage_error(const char *prog, const char *fmt, ...)
 
 void app_bad_option(const char *prog, int getopt_ret, char **argv)
 {
-	/* For a short option optopt names it; for a long one argv[optind - 1] does. */
+	/*
+	 * optopt holds a short option's letter; for a long option it is 0 or the
+	 * option's value (>= 256 in these tools), and argv[optind - 1] names it.
+	 */
 	char short_name[3] = { '-', (char)optopt, '\0' };
-	const char *name = optopt ? short_name : argv[optind - 1];
+	const char *name = optopt > 0 && optopt < 256 ? short_name : argv[optind - 1];
 
 	if (getopt_ret == ':')
 		app_usage_error(prog, "option '%s' needs a value", name);
@@ -87,8 +90,7 @@ double app_parse_seconds(const char *prog, const char *opt, const char *text)
 	errno = 0;
 	value = strtod(text, &end);
 	if (errno || end == text || *end || !isfinite(value) || value <= 0)
-		app_usage_error(prog, "%s needs a positive number of seconds, not '%s'", opt,
-				text);
+		app_usage_error(prog, "%s needs a positive number of seconds, not '%s'", opt, text);
 	return value;
 }
 

@@ -39,7 +39,7 @@ struct slot {
 
 struct tally {
 	uint64_t events; /* printed */
-	unsigned late; /* events past --count, not printed */
+	unsigned late;   /* events past --count, not printed */
 	unsigned cancelled;
 };
 
@@ -90,7 +90,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			o->device = optarg;
 			break;
 		case OPT_PARKED:
-			o->parked = (unsigned)app_parse_u64(PROG, "--parked", optarg, 1, MAX_PARKED, 0);
+			o->parked =
+			    (unsigned)app_parse_u64(PROG, "--parked", optarg, 1, MAX_PARKED, 0);
 			break;
 		case OPT_COUNT:
 			o->count = app_parse_u64(PROG, "--count", optarg, 1, UINT32_MAX, 0);
@@ -173,8 +174,8 @@ static int deliver(const struct options *o, struct slot *s, struct tally *t)
 static int raise_events(const struct options *o, drv_queue *q)
 {
 	for (unsigned i = 0; i < o->nraise; i++) {
-		if (drv_control(q, DSIM_CTL_RAISE_EVENT, o->raise[i], strlen(o->raise[i]), NULL, 0) <
-		    0)
+		if (drv_control(q, DSIM_CTL_RAISE_EVENT, o->raise[i], strlen(o->raise[i]), NULL,
+				0) < 0)
 			return app_fail(PROG, "raising an event");
 		printf("raised \"%s\"\n", o->raise[i]);
 	}

@@ -42,8 +42,11 @@ quiet "$CMAKE" --build "$tmp/cmake-build"
 check_ok "$tmp/cmake-build/consumer"
 
 step "pkg-config libdrv"
+# libdrv.pc names the prefix chosen at configure time; --define-prefix
+# derives it from where the file was installed instead.
 export PKG_CONFIG_PATH=$prefix/$LIBDIR/pkgconfig
-echo "pkg-config --cflags --libs libdrv: $(pkg-config --cflags --libs libdrv)"
+pkg_config="pkg-config --define-prefix"
+echo "$pkg_config --cflags --libs libdrv: $($pkg_config --cflags --libs libdrv)"
 quiet make -C "$PROJECT_DIR" OUT="$tmp" CC="$CC" CFLAGS="$CONSUMER_CFLAGS" \
-	LDFLAGS="$CONSUMER_LDFLAGS"
+	LDFLAGS="$CONSUMER_LDFLAGS" PKG_CONFIG="$pkg_config"
 check_ok "$tmp/consumer-pc"
