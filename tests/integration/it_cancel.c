@@ -1,0 +1,245 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Cancellation: a request still queued in the device, one being serviced,
+ * a parked WAIT_EVENT, everything at once, one already finished, and the
+ * implicit cancel of drv_queue_destroy and drv_close.
+ */
+#include "harness.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N 12
+#define LEN 4096
+
+struct reqs {
+	struct drv_req r[N];
+	struct drv_req *p[N];
+	uint8_t data[N][LEN];
+	int cb_calls[N];
+	int cb_status[N];
+};
+
+static struct reqs *slow_reads(struct it_ctx *c, drv_queue *q, unsigned n, unsigned units)
+{
+	struct reqs *s = it_calloc(c, 1, sizeof *s);
+	uint8_t pat[LEN];
+	for (unsigned i = 0; i < n; i++) {
+		it_fill(pat, LEN, (uint64_t)i * LEN, 21);
+		it_write(q, (uint64_t)i * LEN, pat, LEN);
+	}
+	it_set_latency(q, DSIM_DIST_FIXED, IT_SEC, units);
+	for (unsigned i = 0; i < n; i++) {
+		drv_prep_read(&s->r[i], (uint64_t)i * LEN, s->data[i], LEN);
+		s->r[i].user_data = (void *)(uintptr_t)i;
+		s->p[i] = &s->r[i];
+	}
+	return s;
+}
+
+/* A cancelled request ends -ECANCELED, or with its real (correct) result. */
+static void check_cancelled_or_done(const struct reqs *s, unsigned i)
+{
+	const struct drv_req *r = &s->r[i];
+	if (r->status == 0) {
+		assert_int_equal(r->result, LEN);
+		it_check_pattern(s->data[i], LEN, (uint64_t)i * LEN, 21);
+	} else if (r->status != -ECANCELED) {
+		print_error("request %u: status %d, want -ECANCELED or 0\n", i, r->status);
+		fail();
+	}
+}
+
+static void check_usable(drv_queue *q)
+{
+	uint8_t buf[512], got[512];
+	it_set_latency(q, DSIM_DIST_FIXED, 0, 0);
+	it_fill(buf, sizeof buf, 1 << 20, 5);
+	it_write(q, 1 << 20, buf, sizeof buf);
+	it_read(q, 1 << 20, got, sizeof got);
+	it_check_pattern(got, sizeof got, 1 << 20, 5);
+}
+
+/* One unit, 1 s each: the last of N is queued behind ~N seconds of work. */
+static void test_cancel_queued_in_device(void **state)
+{
+	struct it_ctx *c = *state;
+	struct reqs *s = slow_reads(c, c->q, N, 1);
+	it_submit(c->q, s->p, N);
+	assert_int_equal(drv_cancel(c->q, &s->r[N - 1]), 0);
+	assert_int_equal(it_wait_done(c->q, &s->r[N - 1]), -ECANCELED);
+	assert_true(s->r[N - 1].complete_ns >= s->r[N - 1].submit_ns);
+
+	/* The others are unaffected by that cancel. */
+	assert_int_equal(drv_test(c->q, &s->r[N - 2]), -EINPROGRESS);
+	int pending = drv_cancel_all(c->q);
+	assert_true(pending >= 1 && pending <= N - 1);
+	for (unsigned i = 0; i < N - 1; i++) {
+		it_wait_done(c->q, &s->r[i]);
+		check_cancelled_or_done(s, i);
+	}
+	/* Queued work behind the first can't have finished in the time it took. */
+	assert_int_equal(s->r[N - 2].status, -ECANCELED);
+
+	struct drv_queue_stats st;
+	assert_int_equal(drv_queue_stats(c->q, &st), 0);
+	assert_true(st.cancelled >= 2);
+	check_usable(c->q);
+}
+
+static void test_cancel_in_flight(void **state)
+{
+	struct it_ctx *c = *state;
+	struct reqs *s = slow_reads(c, c->q, 1, 0);
+	it_submit(c->q, s->p, 1);
+	it_sleep_ns(50 * IT_MS); /* let the device pick it up */
+	assert_int_equal(drv_cancel(c->q, &s->r[0]), 0);
+	it_wait_done(c->q, &s->r[0]);
+	check_cancelled_or_done(s, 0);
+	/* Cancelling it again: it is no longer pending. */
+	assert_int_equal(drv_cancel(c->q, &s->r[0]), -ENOENT);
+	check_usable(c->q);
+}
+
+static void test_cancel_wait_event(void **state)
+{
+	struct it_ctx *c = *state;
+	it_require(c, DRV_FEAT_EVENTS);
+	struct drv_req *w = it_calloc(c, 2, sizeof *w);
+	char *buf = it_calloc(c, 2, DSIM_EVENT_PAYLOAD_MAX);
+	it_drain_events(c->q);
+
+	drv_prep_wait_event(&w[0], buf, DSIM_EVENT_PAYLOAD_MAX);
+	it_submit1(c->q, &w[0]);
+	it_sleep_ns(20 * IT_MS);
+	assert_int_equal(drv_test(c->q, &w[0]), -EINPROGRESS);
+	assert_int_equal(drv_cancel(c->q, &w[0]), 0);
+	assert_int_equal(it_wait_done(c->q, &w[0]), -ECANCELED);
+
+	/* The cancelled waiter must not swallow the next event. */
+	assert_true(drv_control(c->q, DSIM_CTL_RAISE_EVENT, "after-cancel", 13, NULL, 0) >= 0);
+	drv_prep_wait_event(&w[1], buf + DSIM_EVENT_PAYLOAD_MAX, DSIM_EVENT_PAYLOAD_MAX);
+	it_submit1(c->q, &w[1]);
+	it_wait_ok(c->q, &w[1]);
+	assert_int_equal(w[1].result, 13);
+	assert_string_equal(buf + DSIM_EVENT_PAYLOAD_MAX, "after-cancel");
+}
+
+static void test_cancel_all(void **state)
+{
+	struct it_ctx *c = *state;
+	struct reqs *s = slow_reads(c, c->q, N, 2);
+	it_submit(c->q, s->p, N);
+	assert_int_equal(drv_cancel_all(c->q), N);
+	assert_int_equal(drv_wait_all(c->q, s->p, N, it_timeout_ns()), 0);
+	unsigned cancelled = 0;
+	for (unsigned i = 0; i < N; i++) {
+		check_cancelled_or_done(s, i);
+		cancelled += s->r[i].status == -ECANCELED;
+	}
+	assert_true(cancelled >= N - 2);
+	assert_int_equal(drv_cancel_all(c->q), 0);
+	check_usable(c->q);
+}
+
+static void test_cancel_finished(void **state)
+{
+	struct it_ctx *c = *state;
+	struct drv_req *r = it_calloc(c, 2, sizeof *r);
+
+	/* Delivered: nothing to cancel. */
+	drv_prep_nop(&r[0]);
+	it_submit1(c->q, &r[0]);
+	it_wait_ok(c->q, &r[0]);
+	assert_int_equal(drv_cancel(c->q, &r[0]), -ENOENT);
+	assert_int_equal(r[0].status, 0);
+
+	/* Finished but not yet delivered: the cancel may be issued, the real result wins. */
+	drv_prep_nop(&r[0]);
+	drv_prep_nop(&r[1]);
+	struct drv_req *both[2] = { &r[0], &r[1] };
+	it_submit(c->q, both, 2);
+	it_wait_ok(c->q, &r[1]);
+	uint64_t deadline = drv_now_ns() + (uint64_t)it_timeout_ns();
+	while (!drv_req_done(&r[0]) && drv_now_ns() < deadline)
+		it_sleep_ns(IT_MS);
+	int cr = drv_cancel(c->q, &r[0]);
+	assert_true(cr == 0 || cr == -ENOENT);
+	it_wait_ok(c->q, &r[0]);
+}
+
+static void count_cb(struct drv_req *req, void *user_data)
+{
+	struct reqs *s = user_data;
+	ptrdiff_t i = req - s->r;
+	if (i >= 0 && i < N) {
+		s->cb_calls[i]++;
+		s->cb_status[i] = req->status;
+	}
+}
+
+static void test_queue_destroy_cancels(void **state)
+{
+	struct it_ctx *c = *state;
+	drv_queue *q = it_queue(c, 16, DRV_CMODE_IRQ);
+	struct reqs *s = slow_reads(c, q, N, 1);
+	for (unsigned i = 0; i < N / 2; i++) {
+		s->r[i].cb = count_cb;
+		s->r[i].user_data = s;
+	}
+	it_submit(q, s->p, N);
+	assert_int_equal(drv_queue_destroy(q), 0);
+	for (unsigned i = 0; i < N; i++) {
+		assert_true(drv_req_done(&s->r[i]));
+		check_cancelled_or_done(s, i);
+		if (i < N / 2) {
+			assert_int_equal(s->cb_calls[i], 1);
+			assert_int_equal(s->cb_status[i], s->r[i].status);
+		}
+	}
+	check_usable(c->q);
+}
+
+static void test_close_cancels(void **state)
+{
+	struct it_ctx *c = *state;
+	struct reqs *s = slow_reads(c, c->q, N, 1);
+	for (unsigned i = 0; i < N; i++) {
+		s->r[i].cb = count_cb;
+		s->r[i].user_data = s;
+	}
+	it_submit(c->q, s->p, N);
+	struct reqs *s2 = it_calloc(c, 1, sizeof *s2);
+	drv_queue *q2 = it_queue(c, 8, DRV_CMODE_IRQ);
+	for (unsigned i = 0; i < 4; i++) {
+		drv_prep_read(&s2->r[i], 0, s2->data[i], LEN);
+		s2->p[i] = &s2->r[i];
+	}
+	it_submit(q2, s2->p, 4);
+
+	assert_int_equal(it_close(c), 0);
+	unsigned cancelled = 0;
+	for (unsigned i = 0; i < N; i++) {
+		assert_int_equal(s->cb_calls[i], 1);
+		check_cancelled_or_done(s, i);
+		cancelled += s->r[i].status == -ECANCELED;
+	}
+	assert_true(cancelled >= N - 1);
+	for (unsigned i = 0; i < 4; i++)
+		assert_true(drv_req_done(&s2->r[i]) && s2->r[i].status != -EINPROGRESS);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_cancel_queued_in_device, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_in_flight, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_wait_event, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_all, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_finished, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_queue_destroy_cancels, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_close_cancels, it_setup, it_teardown),
+	};
+	return cmocka_run_group_tests_name("cancel", tests, NULL, NULL);
+}
