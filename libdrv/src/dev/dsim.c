@@ -1,0 +1,476 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Driver for dsim, the simulated ring device (devsim/include/devsim/dsim_hw.h).
+ * Each libdrv queue owns one hardware queue: a submission ring of 64-byte
+ * entries and a completion ring of 16-byte entries with a phase bit. The
+ * rings hold twice the queue depth (plus the one entry a ring keeps empty)
+ * so every slot can also have an ABORT in flight without ever overrunning
+ * either ring.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dev/devdrv.h"
+#include "devsim/dsim_hw.h"
+#include "error.h"
+#include "queue/queue.h"
+
+#define REGISTER_WAIT_NS 2000000000ull
+
+struct dsim {
+	volatile uint8_t *regs;
+	unsigned poll_refs; /* queues that asked the device to poll */
+};
+
+struct dsim_queue {
+	struct drv_buf sq, cq;
+	struct drv_buf *sgl; /* one SG list per slot, or NULL */
+	uint32_t mask;
+	uint32_t sq_tail;
+	uint32_t cq_head;
+	uint16_t phase;
+};
+
+static uint32_t rd32(const struct dsim *d, unsigned off)
+{
+	return __atomic_load_n((volatile uint32_t *)(d->regs + off), __ATOMIC_ACQUIRE);
+}
+
+static uint64_t rd64(const struct dsim *d, unsigned off)
+{
+	return __atomic_load_n((volatile uint64_t *)(d->regs + off), __ATOMIC_ACQUIRE);
+}
+
+static void wr32(struct dsim *d, unsigned off, uint32_t v)
+{
+	__atomic_store_n((volatile uint32_t *)(d->regs + off), v, __ATOMIC_RELEASE);
+}
+
+static void wr64(struct dsim *d, unsigned off, uint64_t v)
+{
+	__atomic_store_n((volatile uint64_t *)(d->regs + off), v, __ATOMIC_RELEASE);
+}
+
+static void kick(drv_dev *dev, unsigned vector)
+{
+	if (dev->bus->kick)
+		dev->bus->kick(dev, vector);
+}
+
+/* Waits until (reg & mask) == want, up to REGISTER_WAIT_NS. */
+static int wait_reg(drv_dev *dev, unsigned off, uint32_t mask, uint32_t want)
+{
+	struct dsim *d = dev->drv_priv;
+	uint64_t end = drv_now_ns() + REGISTER_WAIT_NS;
+	for (;;) {
+		if ((rd32(d, off) & mask) == want)
+			return 0;
+		if (drv_now_ns() >= end)
+			return -ETIMEDOUT;
+		if (dev->bus->alive && dev->bus->alive(dev) < 0)
+			return -ENODEV;
+		nanosleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);
+	}
+}
+
+static int reset(drv_dev *dev)
+{
+	struct dsim *d = dev->drv_priv;
+	wr32(d, DSIM_REG_CONTROL, DSIM_CTRL_RESET);
+	kick(dev, DSIM_KICK_ADMIN);
+	if (wait_reg(dev, DSIM_REG_CONTROL, DSIM_CTRL_RESET, 0) < 0)
+		return drv_fail(-ETIMEDOUT,
+				"dsim at %s did not finish its reset: is devsim running?",
+				dev->info.address);
+	return 0;
+}
+
+static int identify(drv_dev *dev, struct dsim *d)
+{
+	uint32_t magic = rd32(d, DSIM_REG_MAGIC);
+	uint32_t version = rd32(d, DSIM_REG_VERSION);
+	if (magic != DSIM_MAGIC)
+		return drv_fail(-ENODEV,
+				"device at %s is not a dsim (magic %#x, expected %#x): check the "
+				"address",
+				dev->info.address, magic, DSIM_MAGIC);
+	if (version >> 16 != DSIM_VERSION >> 16)
+		return drv_fail(-ENODEV, "dsim at %s speaks version %u.%u, this libdrv needs %u.x",
+				dev->info.address, version >> 16, version & 0xffff,
+				DSIM_VERSION >> 16);
+	struct drv_info *info = &dev->info;
+	info->hw_version = version;
+	info->vendor_id = DSIM_PCI_VENDOR;
+	info->device_id = DSIM_PCI_DEVICE;
+	snprintf(info->model, sizeof(info->model), "dsim %u.%u", version >> 16, version & 0xffff);
+	/* DRV_FEAT_* mirror DSIM_FEAT_* bit for bit. */
+	info->features = rd64(d, DSIM_REG_FEATURES) & 0x3f;
+	info->capacity = rd64(d, DSIM_REG_CAPACITY);
+	if (info->capacity)
+		info->features |= DRV_FEAT_STORAGE;
+	uint32_t nq = rd32(d, DSIM_REG_NUM_QUEUES);
+	info->max_queues = nq < DSIM_MAX_QUEUES ? nq : DSIM_MAX_QUEUES;
+	uint32_t log2 = rd32(d, DSIM_REG_MAX_LOG2_DEPTH);
+	if (log2 > 16)
+		log2 = 16;
+	info->max_queue_depth = log2 ? ((1u << log2) - 1) / 2 : 0;
+	info->max_transfer = rd32(d, DSIM_REG_MAX_TRANSFER);
+	info->max_sg = rd32(d, DSIM_REG_MAX_SG);
+	if (info->max_sg > 1024)
+		info->max_sg = 1024;
+	if (!info->max_queues || !info->max_queue_depth || !info->max_transfer)
+		return drv_fail(-EIO, "dsim at %s reports no usable queues", dev->info.address);
+	return 0;
+}
+
+static int dsim_probe(drv_dev *dev)
+{
+	struct dsim *d = calloc(1, sizeof(*d));
+	if (!d)
+		return drv_fail(-ENOMEM, "out of memory probing dsim");
+	dev->drv_priv = d;
+	volatile void *va;
+	size_t len;
+	/* On PCI (ivshmem) the register page lives in BAR2. */
+	unsigned window = strcmp(dev->bus->name, "sim") == 0 ? 0 : 2;
+	int err = dev->bus->map_region(dev, window, &va, &len);
+	if (!err && len < DSIM_REG_PAGE_SIZE)
+		err = drv_fail(-ENODEV, "register window of %zu bytes is too small for dsim", len);
+	if (!err) {
+		d->regs = (volatile uint8_t *)va;
+		err = identify(dev, d);
+	}
+	if (!err)
+		err = reset(dev);
+	if (!err) {
+		wr32(d, DSIM_REG_CONTROL, DSIM_CTRL_ENABLE);
+		kick(dev, DSIM_KICK_ADMIN);
+		if (wait_reg(dev, DSIM_REG_STATUS, DSIM_STS_READY | DSIM_STS_FATAL,
+			     DSIM_STS_READY) < 0)
+			err = drv_fail(-EIO, "dsim at %s did not become ready (status %#x)",
+				       dev->info.address, rd32(d, DSIM_REG_STATUS));
+	}
+	if (!err) {
+		enum drv_irq_mode mode = DRV_IRQ_NONE;
+		int n = dev->bus->irq_setup(dev, rd32(d, DSIM_REG_NUM_VECTORS), &mode);
+		if (n < 0)
+			err = n;
+		dev->info.irq_vectors = n > 0 ? (uint32_t)n : 0;
+		dev->info.irq_mode = n > 0 ? mode : DRV_IRQ_NONE;
+	}
+	if (err) {
+		free(d);
+		dev->drv_priv = NULL;
+	}
+	return err;
+}
+
+static void dsim_remove(drv_dev *dev)
+{
+	struct dsim *d = dev->drv_priv;
+	if (!d)
+		return;
+	if (!__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE))
+		(void)reset(dev);
+	free(d);
+	/* Queues destroyed after this touch no registers. */
+	dev->drv_priv = NULL;
+}
+
+static int set_device_poll(drv_dev *dev, bool on)
+{
+	struct dsim *d = dev->drv_priv;
+	if (on ? d->poll_refs++ : --d->poll_refs)
+		return 0;
+	wr32(d, DSIM_REG_POLL_MODE, on);
+	kick(dev, DSIM_KICK_ADMIN);
+	return 0;
+}
+
+static int take_queue_id(drv_dev *dev)
+{
+	pthread_mutex_lock(&dev->lock);
+	int id = -1;
+	for (unsigned i = 0; i < dev->info.max_queues && id < 0; i++)
+		if (!(dev->queue_ids_used & (1u << i)))
+			id = (int)i;
+	if (id >= 0)
+		dev->queue_ids_used |= 1u << id;
+	pthread_mutex_unlock(&dev->lock);
+	if (id < 0)
+		return drv_fail(-EBUSY, "all %u dsim queues are in use: destroy one first",
+				dev->info.max_queues);
+	return id;
+}
+
+static void put_queue_id(drv_dev *dev, unsigned id)
+{
+	pthread_mutex_lock(&dev->lock);
+	dev->queue_ids_used &= ~(1u << id);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static void free_rings(drv_queue *q, struct dsim_queue *dq)
+{
+	if (dq->sgl)
+		for (unsigned i = 0; i < q->depth; i++)
+			drv_dma_release(&dq->sgl[i]);
+	free(dq->sgl);
+	drv_dma_release(&dq->sq);
+	drv_dma_release(&dq->cq);
+	free(dq);
+}
+
+static int alloc_rings(drv_queue *q, struct dsim_queue *dq, uint32_t size)
+{
+	struct drv_dma_pool *pool = &q->dev->dma;
+	int err = drv_dma_alloc(pool, size * sizeof(struct dsim_sqe), 4096, 1, &dq->sq);
+	if (!err)
+		err = drv_dma_alloc(pool, size * sizeof(struct dsim_cqe), 4096, 1, &dq->cq);
+	if (err || q->max_sg <= 1)
+		return err;
+	dq->sgl = calloc(q->depth, sizeof(*dq->sgl));
+	if (!dq->sgl)
+		return drv_fail(-ENOMEM, "out of memory for SG lists");
+	for (unsigned i = 0; i < q->depth && !err; i++) {
+		err = drv_dma_alloc(pool, q->max_sg * sizeof(struct dsim_sge), 64, 1, &dq->sgl[i]);
+		q->slots[i].hw = &dq->sgl[i];
+	}
+	return err;
+}
+
+static int enable_queue(drv_queue *q, struct dsim_queue *dq, unsigned log2)
+{
+	drv_dev *dev = q->dev;
+	struct dsim *d = dev->drv_priv;
+	unsigned id = q->id;
+	q->vector = dev->info.irq_vectors ? id % dev->info.irq_vectors : 0;
+	wr64(d, DSIM_REG_Q(id, DSIM_Q_SQ_BASE), drv_dma_bus(&dq->sq, 0));
+	wr64(d, DSIM_REG_Q(id, DSIM_Q_CQ_BASE), drv_dma_bus(&dq->cq, 0));
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_LOG2_SIZE), log2);
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_VECTOR), q->vector);
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_COAL_COUNT), q->opts.coalesce_count);
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_COAL_USEC), q->opts.coalesce_usec);
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_IRQ_MASK), q->opts.cmode != DRV_CMODE_IRQ);
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_SQ_TAIL), 0);
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_CQ_HEAD), 0);
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_ENABLE), 1);
+	kick(dev, DSIM_KICK_ADMIN);
+	unsigned done = DSIM_QSTS_ENABLED | DSIM_QSTS_ERROR;
+	unsigned reg = DSIM_REG_Q(id, DSIM_Q_QSTATUS);
+	int err = wait_reg(dev, reg, done, DSIM_QSTS_ENABLED);
+	if (err) {
+		uint32_t st = rd32(d, reg);
+		return drv_fail(-EIO, "dsim queue %u did not start (status %#x, error code %u)", id,
+				st, DSIM_QSTS_CODE(st));
+	}
+	return 0;
+}
+
+static int dsim_queue_create(drv_queue *q)
+{
+	drv_dev *dev = q->dev;
+	const struct drv_info *info = &dev->info;
+	if ((q->opts.coalesce_count || q->opts.coalesce_usec) &&
+	    !(info->features & DRV_FEAT_COALESCE))
+		return drv_fail(-EOPNOTSUPP, "this dsim has no interrupt coalescing");
+	if (q->opts.device_poll && !(info->features & DRV_FEAT_DEVICE_POLL))
+		return drv_fail(-EOPNOTSUPP, "this dsim cannot poll its rings (device_poll)");
+	unsigned log2 = 0;
+	while ((1u << log2) < 2 * q->depth + 1)
+		log2++;
+	int id = take_queue_id(dev);
+	if (id < 0)
+		return id;
+	q->id = (unsigned)id;
+	struct dsim_queue *dq = calloc(1, sizeof(*dq));
+	if (!dq) {
+		put_queue_id(dev, q->id);
+		return drv_fail(-ENOMEM, "out of memory creating a dsim queue");
+	}
+	dq->mask = (1u << log2) - 1;
+	dq->phase = DSIM_CQE_F_PHASE;
+	int err = alloc_rings(q, dq, 1u << log2);
+	if (!err)
+		err = enable_queue(q, dq, log2);
+	if (err) {
+		free_rings(q, dq);
+		put_queue_id(dev, q->id);
+		return err;
+	}
+	q->hw = dq;
+	if (q->opts.device_poll)
+		set_device_poll(dev, true);
+	return 0;
+}
+
+static void dsim_queue_destroy(drv_queue *q)
+{
+	drv_dev *dev = q->dev;
+	struct dsim *d = dev->drv_priv;
+	if (d && !__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE)) {
+		wr32(d, DSIM_REG_Q(q->id, DSIM_Q_ENABLE), 0);
+		kick(dev, DSIM_KICK_ADMIN);
+		(void)wait_reg(dev, DSIM_REG_Q(q->id, DSIM_Q_QSTATUS), DSIM_QSTS_ENABLED, 0);
+		if (q->opts.device_poll)
+			set_device_poll(dev, false);
+	}
+	free_rings(q, q->hw);
+	q->hw = NULL;
+	put_queue_id(dev, q->id);
+}
+
+static void write_sqe(struct dsim_queue *dq, const struct dsim_sqe *e)
+{
+	struct dsim_sqe *ring = dq->sq.va;
+	ring[dq->sq_tail & dq->mask] = *e;
+	dq->sq_tail++;
+}
+
+static int dsim_post(drv_queue *q, struct drv_slot *s)
+{
+	struct dsim_queue *dq = q->hw;
+	struct dsim_sqe e = { .opcode = s->op, /* DRV_OP_* equal DSIM_OP_* */
+			      .tag = s->tag,
+			      .offset = s->offset,
+			      .length = s->len,
+			      .code = s->code,
+			      .in_addr = s->in.bus,
+			      .in_length = s->in.len,
+			      .arg = { s->arg[0], s->arg[1] } };
+	if (s->nseg == 1) {
+		e.addr = s->seg[0].bus;
+	} else if (s->nseg > 1) {
+		struct drv_buf *list = s->hw;
+		struct dsim_sge *sge = list->va;
+		for (unsigned i = 0; i < s->nseg; i++)
+			sge[i] =
+			    (struct dsim_sge){ .addr = s->seg[i].bus, .length = s->seg[i].len };
+		e.flags = DSIM_SQE_F_SGL;
+		e.sg_count = (uint16_t)s->nseg;
+		e.addr = drv_dma_bus(list, 0);
+	}
+	write_sqe(dq, &e);
+	return 0;
+}
+
+static void dsim_commit(drv_queue *q)
+{
+	struct dsim *d = q->dev->drv_priv;
+	struct dsim_queue *dq = q->hw;
+	wr32(d, DSIM_REG_Q(q->id, DSIM_Q_SQ_TAIL), dq->sq_tail & dq->mask);
+	/* The tail store must be visible before we read whether the device polls. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (rd32(d, DSIM_REG_DEVICE_POLLING))
+		return;
+	kick(q->dev, DSIM_KICK_QUEUE(q->id));
+	q->stats.kicks++;
+}
+
+static int dsim_abort(drv_queue *q, struct drv_slot *s)
+{
+	if (!(q->dev->info.features & DRV_FEAT_ABORT))
+		return -EOPNOTSUPP;
+	struct dsim_sqe e = { .opcode = DSIM_OP_ABORT,
+			      .tag = DRV_TAG(s - q->slots, DRV_TAG_GEN_DRIVER),
+			      .abort_tag = s->tag };
+	write_sqe(q->hw, &e);
+	dsim_commit(q);
+	return 0;
+}
+
+static int translate(uint16_t status)
+{
+	switch (status) {
+	case DSIM_SC_SUCCESS:
+		return 0;
+	case DSIM_SC_INVALID_OPCODE:
+	case DSIM_SC_INVALID_CODE:
+		return -EOPNOTSUPP;
+	case DSIM_SC_INVALID_FIELD:
+		return -EINVAL;
+	case DSIM_SC_OUT_OF_RANGE:
+		return -ERANGE;
+	case DSIM_SC_DMA_ERROR:
+		return -EFAULT;
+	case DSIM_SC_ABORTED:
+		return -ECANCELED;
+	case DSIM_SC_TOO_LARGE:
+		return -E2BIG;
+	default:
+		return -EIO;
+	}
+}
+
+/* Nothing new on the ring: is that because the queue or device stopped? */
+static int check_health(drv_queue *q)
+{
+	struct dsim *d = q->dev->drv_priv;
+	uint32_t sts = rd32(d, DSIM_REG_STATUS);
+	if (sts & DSIM_STS_FATAL)
+		return drv_fail(-EIO, "dsim stopped with fatal error %u: reopen the device",
+				DSIM_STS_CODE(sts));
+	uint32_t qs = rd32(d, DSIM_REG_Q(q->id, DSIM_Q_QSTATUS));
+	if (qs & DSIM_QSTS_ERROR)
+		return drv_fail(-EIO, "dsim queue %u stopped with error %u", q->id,
+				DSIM_QSTS_CODE(qs));
+	return 0;
+}
+
+static int dsim_reap(drv_queue *q, unsigned budget)
+{
+	struct dsim_queue *dq = q->hw;
+	struct dsim_cqe *ring = dq->cq.va;
+	unsigned n = 0;
+	uint32_t head = dq->cq_head;
+	while (n < budget) {
+		struct dsim_cqe *c = &ring[head & dq->mask];
+		uint16_t flags = __atomic_load_n(&c->flags, __ATOMIC_ACQUIRE);
+		if ((flags & DSIM_CQE_F_PHASE) != dq->phase)
+			break;
+		uint32_t tag = c->tag;
+		uint16_t status = c->status;
+		uint32_t result = c->result;
+		head++;
+		if ((head & dq->mask) == 0)
+			dq->phase ^= DSIM_CQE_F_PHASE;
+		n++;
+		if (DRV_TAG_GEN(tag) == DRV_TAG_GEN_DRIVER)
+			continue; /* an ABORT's own completion: the target reports separately */
+		uint32_t rf = flags & DSIM_CQE_F_TRUNCATED ? DRV_RESULT_TRUNCATED : 0;
+		(void)drv_queue_complete(q, tag, translate(status), result, rf);
+	}
+	if (n) {
+		dq->cq_head = head;
+		wr32(q->dev->drv_priv, DSIM_REG_Q(q->id, DSIM_Q_CQ_HEAD), head & dq->mask);
+		return (int)n;
+	}
+	return check_health(q);
+}
+
+static bool dsim_irq_enable(drv_queue *q, bool on)
+{
+	struct dsim *d = q->dev->drv_priv;
+	struct dsim_queue *dq = q->hw;
+	wr32(d, DSIM_REG_Q(q->id, DSIM_Q_IRQ_MASK), !on);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (!on)
+		return false;
+	const struct dsim_cqe *c = &((struct dsim_cqe *)dq->cq.va)[dq->cq_head & dq->mask];
+	return (__atomic_load_n(&c->flags, __ATOMIC_ACQUIRE) & DSIM_CQE_F_PHASE) == dq->phase;
+}
+
+const struct drv_dev_ops drv_dev_dsim = {
+	.name = "dsim",
+	.probe = dsim_probe,
+	.remove = dsim_remove,
+	.queue_create = dsim_queue_create,
+	.queue_destroy = dsim_queue_destroy,
+	.post = dsim_post,
+	.commit = dsim_commit,
+	.reap = dsim_reap,
+	.abort = dsim_abort,
+	.irq_enable = dsim_irq_enable,
+};
