@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Log-linear latency histogram: exact below 64 ns, then 32 buckets per
+ * power of two (about 3 % resolution). Fixed size, so recording a value in
+ * the measurement loop never allocates.
+ */
+#ifndef DRVBENCH_HISTOGRAM_H
+#define DRVBENCH_HISTOGRAM_H
+
+#include <stdint.h>
+
+#define HIST_SUB_BITS 5u
+#define HIST_SUB (1u << HIST_SUB_BITS)
+#define HIST_MAX_EXP 42u /* values up to 2^47 ns (about 39 hours) */
+#define HIST_BUCKETS ((HIST_MAX_EXP + 2u) * HIST_SUB)
+
+struct hist {
+	uint64_t count;
+	uint64_t min, max;
+	double sum;
+	uint64_t bucket[HIST_BUCKETS];
+};
+
+void hist_reset(struct hist *h);
+void hist_record(struct hist *h, uint64_t ns);
+void hist_merge(struct hist *into, const struct hist *from);
+/* Value at quantile q in [0, 1] (a bucket midpoint, clamped to min/max); 0 if empty. */
+uint64_t hist_quantile(const struct hist *h, double q);
+double hist_mean(const struct hist *h);
+/* Lowest value that falls in bucket i; the bucket a value falls in. */
+uint64_t hist_bucket_low(unsigned i);
+unsigned hist_bucket_of(uint64_t ns);
+
+#endif
