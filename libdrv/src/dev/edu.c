@@ -1,0 +1,557 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Driver for QEMU's educational PCI device (`-device edu`), see edu_regs.h.
+ *
+ * edu does one thing at a time and has no request ring, so the ring lives
+ * here: posted requests wait in a fixed FIFO (sized at queue creation) and
+ * the one at its head runs on the device. Each completion, found from the
+ * interrupt status (or, without interrupts, from the busy bits), finishes
+ * the head and starts the next: a list of pending IRPs driven by the
+ * completion DPC. Requests that need no device time (identity, liveness,
+ * raise, NOP, FLUSH) finish when they reach the head, so order is kept.
+ * WAIT_EVENT requests are parked apart and finished by raised interrupts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dev/devdrv.h"
+#include "dev/edu_regs.h"
+#include "drv/edu.h"
+#include "error.h"
+#include "queue/queue.h"
+
+#define EDU_QUEUE_DEPTH 64
+#define EDU_EVENT_BACKLOG 16
+/* Longest a transfer may take in wall-clock time on a slow emulator. */
+#define EDU_QUIESCE_NS (5ull * 1000 * 1000 * 1000)
+
+struct edu_dev {
+	volatile uint8_t *bar;
+};
+
+/* A ring of slot pointers; capacity fixed at queue creation. */
+struct edu_ring {
+	struct drv_slot **slot;
+	unsigned cap, head, count;
+};
+
+enum edu_busy {
+	EDU_IDLE = 0,
+	EDU_BUSY_DMA,
+	EDU_BUSY_FACT,
+};
+
+struct edu_queue {
+	struct edu_ring fifo;   /* posted requests in order; the head may be running */
+	unsigned ready;         /* leading FIFO entries published by commit */
+	enum edu_busy busy;     /* what the FIFO head is doing on the device */
+	struct edu_ring parked; /* WAIT_EVENT requests */
+	uint32_t irq_seen;      /* EDU_IRQ_FACT/DMA bits acknowledged, not yet consumed */
+	uint32_t backlog[EDU_EVENT_BACKLOG]; /* raised values nobody waited for yet */
+	unsigned backlog_head, backlog_count;
+	bool use_irq; /* ask the device for completion interrupts */
+};
+
+static struct edu_dev *edu_of(drv_queue *q)
+{
+	return q->dev->drv_priv;
+}
+
+static uint32_t rd(const struct edu_dev *e, unsigned reg)
+{
+	return *(volatile uint32_t *)(e->bar + reg);
+}
+
+static void wr(const struct edu_dev *e, unsigned reg, uint32_t val)
+{
+	*(volatile uint32_t *)(e->bar + reg) = val;
+}
+
+/* ---- FIFO of slots ------------------------------------------------------ */
+
+static void ring_push(struct edu_ring *r, struct drv_slot *s)
+{
+	r->slot[(r->head + r->count++) % r->cap] = s;
+}
+
+static struct drv_slot *ring_at(const struct edu_ring *r, unsigned i)
+{
+	return r->slot[(r->head + i) % r->cap];
+}
+
+static struct drv_slot *ring_pop(struct edu_ring *r)
+{
+	struct drv_slot *s = r->slot[r->head];
+	r->head = (r->head + 1) % r->cap;
+	r->count--;
+	return s;
+}
+
+/* Removes entry i, keeping the order of the others. */
+static void ring_remove(struct edu_ring *r, unsigned i)
+{
+	for (; i + 1 < r->count; i++)
+		r->slot[(r->head + i) % r->cap] = r->slot[(r->head + i + 1) % r->cap];
+	r->count--;
+}
+
+static int ring_find(const struct edu_ring *r, const struct drv_slot *s)
+{
+	for (unsigned i = 0; i < r->count; i++)
+		if (ring_at(r, i) == s)
+			return (int)i;
+	return -1;
+}
+
+/* ---- Request checks (before anything reaches the device) ----------------- */
+
+static int check_transfer(const struct drv_slot *s)
+{
+	if (s->len == 0 || s->len > EDU_BUF_USABLE)
+		return drv_fail(
+		    -EINVAL,
+		    "edu transfer of %u bytes: give 1 to %u (QEMU 7.2 stops the whole VM "
+		    "on a 4096-byte transfer, an off-by-one in its range check)",
+		    s->len, EDU_BUF_USABLE);
+	if (s->offset > EDU_BUF_USABLE || s->len > EDU_BUF_USABLE - s->offset)
+		return drv_fail(
+		    -EINVAL,
+		    "edu buffer range [%llu, +%u) ends past byte %u: edu can only reach "
+		    "offset + length <= %u",
+		    (unsigned long long)s->offset, s->len, EDU_BUF_USABLE, EDU_BUF_USABLE);
+	if (s->nseg != 1)
+		return drv_fail(-EINVAL,
+				"edu has no scatter-gather: the data must be one bus-contiguous "
+				"range (it is %u)",
+				s->nseg);
+	uint64_t last = s->seg[0].bus + s->seg[0].len - 1;
+	if (s->seg[0].len != s->len || last > EDU_DMA_MASK || last < s->seg[0].bus)
+		return drv_fail(-EINVAL,
+				"edu reaches only bus addresses below 256 MiB, the buffer ends at "
+				"0x%llx: allocate it with drv_buf_alloc on this device",
+				(unsigned long long)last);
+	return 0;
+}
+
+static int check_value(uint64_t v, const char *what)
+{
+	if (v > UINT32_MAX)
+		return drv_fail(-EINVAL, "edu %s takes a 32-bit value in arg[0], got 0x%llx", what,
+				(unsigned long long)v);
+	return 0;
+}
+
+static int check_control(const struct drv_slot *s)
+{
+	switch (s->code) {
+	case EDU_CTL_IDENTITY:
+		return 0;
+	case EDU_CTL_LIVENESS:
+		return check_value(s->arg[0], "LIVENESS");
+	case EDU_CTL_FACTORIAL:
+		return check_value(s->arg[0], "FACTORIAL");
+	case EDU_CTL_RAISE:
+		if (s->arg[0] == 0 || s->arg[0] > UINT32_MAX || (s->arg[0] & ~EDU_IRQ_EVENT_MASK))
+			return drv_fail(-EINVAL,
+					"edu RAISE value 0x%llx: give a non-zero 32-bit value "
+					"without bits 0x1 and 0x100 (the device's own)",
+					(unsigned long long)s->arg[0]);
+		return 0;
+	default:
+		return drv_fail(-EOPNOTSUPP, "edu has no control code %u (see drv/edu.h)", s->code);
+	}
+}
+
+static int check(const struct drv_slot *s)
+{
+	switch (s->op) {
+	case DRV_OP_NOP:
+	case DRV_OP_FLUSH:
+		return 0;
+	case DRV_OP_READ:
+	case DRV_OP_WRITE:
+		return check_transfer(s);
+	case DRV_OP_CONTROL:
+		return check_control(s);
+	case DRV_OP_WAIT_EVENT:
+		if (s->len < sizeof(uint32_t))
+			return drv_fail(-EINVAL, "edu events are a 32-bit value: WAIT_EVENT needs "
+						 "a buffer of at least 4 bytes");
+		return 0;
+	default:
+		return drv_fail(-EOPNOTSUPP, "edu does not support request op %u", s->op);
+	}
+}
+
+/* ---- Running requests ------------------------------------------------------ */
+
+/* Where the CPU sees a slot's data, for the few bytes the driver writes itself. */
+static void *data_va(const struct drv_slot *s)
+{
+	if (s->bounce_va)
+		return s->bounce_va;
+	const struct drv_req *r = s->req;
+	if (!r)
+		return NULL;
+	if (r->buf)
+		return (char *)r->buf->va + r->buf_off;
+	if (r->sgl)
+		return (char *)r->sgl[0].buf->va + r->sgl[0].off;
+	return NULL;
+}
+
+static void start_dma(struct edu_dev *e, struct edu_queue *eq, const struct drv_slot *s)
+{
+	uint32_t edu_addr = EDU_BUF_ADDR + (uint32_t)s->offset;
+	uint32_t host = (uint32_t)s->seg[0].bus;
+	bool to_ram = s->op == DRV_OP_READ;
+	wr(e, EDU_REG_DMA_SRC, to_ram ? edu_addr : host);
+	wr(e, EDU_REG_DMA_DST, to_ram ? host : edu_addr);
+	wr(e, EDU_REG_DMA_COUNT, s->len);
+	eq->irq_seen &= ~EDU_IRQ_DMA;
+	wr(e, EDU_REG_DMA_CMD,
+	   EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0) | (eq->use_irq ? EDU_DMA_IRQ : 0));
+	eq->busy = EDU_BUSY_DMA;
+}
+
+static void start_factorial(struct edu_dev *e, struct edu_queue *eq, const struct drv_slot *s)
+{
+	wr(e, EDU_REG_STATUS, eq->use_irq ? EDU_STATUS_IRQFACT : 0);
+	eq->irq_seen &= ~EDU_IRQ_FACT;
+	wr(e, EDU_REG_FACTORIAL, (uint32_t)s->arg[0]);
+	eq->busy = EDU_BUSY_FACT;
+}
+
+static bool needs_device(const struct drv_slot *s)
+{
+	return s->op == DRV_OP_READ || s->op == DRV_OP_WRITE ||
+	       (s->op == DRV_OP_CONTROL && s->code == EDU_CTL_FACTORIAL);
+}
+
+/* Starts the FIFO head on the device when it is idle and the head needs it. */
+static void start_head(struct edu_dev *e, struct edu_queue *eq)
+{
+	if (eq->busy != EDU_IDLE || eq->ready == 0)
+		return;
+	struct drv_slot *s = ring_at(&eq->fifo, 0);
+	if (!needs_device(s))
+		return;
+	if (s->op == DRV_OP_CONTROL)
+		start_factorial(e, eq, s);
+	else
+		start_dma(e, eq, s);
+}
+
+/* Is the running operation finished? Its interrupt bit, or without interrupts its busy bit. */
+static bool head_done(struct edu_dev *e, struct edu_queue *eq)
+{
+	if (eq->busy == EDU_BUSY_DMA)
+		return eq->use_irq ? (eq->irq_seen & EDU_IRQ_DMA) != 0
+				   : !(rd(e, EDU_REG_DMA_CMD) & EDU_DMA_RUN);
+	return eq->use_irq ? (eq->irq_seen & EDU_IRQ_FACT) != 0
+			   : !(rd(e, EDU_REG_STATUS) & EDU_STATUS_COMPUTING);
+}
+
+/* Result of an operation that needs no device time. */
+static uint64_t run_instant(struct edu_dev *e, const struct drv_slot *s)
+{
+	if (s->op != DRV_OP_CONTROL)
+		return 0;
+	switch (s->code) {
+	case EDU_CTL_IDENTITY:
+		return rd(e, EDU_REG_ID);
+	case EDU_CTL_LIVENESS:
+		wr(e, EDU_REG_LIVENESS, (uint32_t)s->arg[0]);
+		return rd(e, EDU_REG_LIVENESS);
+	case EDU_CTL_RAISE:
+		wr(e, EDU_REG_IRQ_RAISE, (uint32_t)s->arg[0]);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+/* Finishes what the device has done at the FIFO head and starts the next; returns the count. */
+static int advance(drv_queue *q, struct edu_dev *e, struct edu_queue *eq, unsigned budget)
+{
+	int n = 0;
+	while ((unsigned)n < budget && eq->ready > 0) {
+		struct drv_slot *s = ring_at(&eq->fifo, 0);
+		uint64_t result;
+		if (eq->busy != EDU_IDLE) {
+			if (!head_done(e, eq))
+				break;
+			eq->irq_seen &= eq->busy == EDU_BUSY_DMA ? ~EDU_IRQ_DMA : ~EDU_IRQ_FACT;
+			result = eq->busy == EDU_BUSY_DMA ? s->len : rd(e, EDU_REG_FACTORIAL);
+			eq->busy = EDU_IDLE;
+		} else if (needs_device(s)) {
+			start_head(e, eq);
+			continue;
+		} else {
+			result = run_instant(e, s);
+		}
+		ring_pop(&eq->fifo);
+		eq->ready--;
+		drv_queue_complete(q, s->tag, 0, result, 0);
+		n++;
+	}
+	start_head(e, eq);
+	return n;
+}
+
+static void backlog_add(struct edu_queue *eq, uint32_t value)
+{
+	if (eq->backlog_count == EDU_EVENT_BACKLOG) {
+		/* Full: merge into the newest, as the device itself would. */
+		eq->backlog[(eq->backlog_head + eq->backlog_count - 1) % EDU_EVENT_BACKLOG] |=
+		    value;
+		return;
+	}
+	eq->backlog[(eq->backlog_head + eq->backlog_count++) % EDU_EVENT_BACKLOG] = value;
+}
+
+/* Hands raised values to parked WAIT_EVENT requests, oldest first. */
+static int deliver_events(drv_queue *q, struct edu_queue *eq, unsigned budget)
+{
+	int n = 0;
+	while ((unsigned)n < budget && eq->backlog_count && eq->parked.count) {
+		uint32_t value = eq->backlog[eq->backlog_head];
+		eq->backlog_head = (eq->backlog_head + 1) % EDU_EVENT_BACKLOG;
+		eq->backlog_count--;
+		struct drv_slot *s = ring_pop(&eq->parked);
+		void *va = data_va(s);
+		if (va)
+			memcpy(va, &value, sizeof(value));
+		drv_queue_complete(q, s->tag, 0, sizeof(value), 0);
+		n++;
+	}
+	return n;
+}
+
+/* Reads and acknowledges the interrupt status, so a level-triggered line drops. */
+static void collect_irq(struct edu_dev *e, struct edu_queue *eq)
+{
+	uint32_t status = rd(e, EDU_REG_IRQ_STATUS);
+	if (!status)
+		return;
+	wr(e, EDU_REG_IRQ_ACK, status);
+	eq->irq_seen |= status & ~EDU_IRQ_EVENT_MASK;
+	if (status & EDU_IRQ_EVENT_MASK)
+		backlog_add(eq, status & EDU_IRQ_EVENT_MASK);
+}
+
+/* ---- drv_dev_ops ------------------------------------------------------------ */
+
+static int edu_probe(drv_dev *dev)
+{
+	volatile void *bar;
+	size_t len;
+	int err = dev->bus->map_region(dev, EDU_BAR, &bar, &len);
+	if (err < 0)
+		return err;
+	if (len < EDU_BAR_MIN_LEN)
+		return drv_fail(-ENODEV, "edu BAR0 is %zu bytes, expected 1 MiB: not an edu device",
+				len);
+	struct edu_dev *e = calloc(1, sizeof(*e));
+	if (!e)
+		return drv_fail(-ENOMEM, "out of memory for the edu driver");
+	e->bar = bar;
+	uint32_t id = rd(e, EDU_REG_ID);
+	if ((id & EDU_ID_MAGIC_MASK) != EDU_ID_MAGIC) {
+		free(e);
+		return drv_fail(-ENODEV,
+				"identity register reads 0x%08x, expected 0x%08x: this is not "
+				"QEMU's edu device, or it is not responding",
+				id, EDU_ID_VALUE);
+	}
+	if (dev->bus->config_read && dev->bus->config_write) {
+		uint16_t cmd = 0;
+		/* Bus mastering is off after binding: without it DMA and MSI vanish silently. */
+		if (dev->bus->config_read(dev, 4, &cmd, sizeof(cmd)) == 0 && !(cmd & 0x4)) {
+			cmd |= 0x4;
+			err = dev->bus->config_write(dev, 4, &cmd, sizeof(cmd));
+			if (err < 0) {
+				free(e);
+				return drv_fail(err, "cannot enable bus mastering for edu");
+			}
+		}
+	}
+	enum drv_irq_mode mode = DRV_IRQ_NONE;
+	int vectors = dev->bus->irq_setup ? dev->bus->irq_setup(dev, 1, &mode) : 0;
+	if (vectors < 0) {
+		free(e);
+		return vectors;
+	}
+	if (vectors == 0)
+		mode = DRV_IRQ_NONE;
+	/* Leftovers of an earlier user must not look like our completions. */
+	wr(e, EDU_REG_STATUS, 0);
+	wr(e, EDU_REG_IRQ_ACK, rd(e, EDU_REG_IRQ_STATUS));
+	if (!dev->dma_mask || dev->dma_mask > EDU_DMA_MASK)
+		dev->dma_mask = EDU_DMA_MASK;
+	dev->drv_priv = e;
+
+	struct drv_info *info = &dev->info;
+	snprintf(info->driver, sizeof(info->driver), "edu");
+	snprintf(info->model, sizeof(info->model), "QEMU edu %u.%u", id >> 24, (id >> 16) & 0xff);
+	info->vendor_id = EDU_VENDOR_ID;
+	info->device_id = EDU_DEVICE_ID;
+	info->hw_version = id >> 16;
+	info->features = DRV_FEAT_EVENTS | DRV_FEAT_ABORT | DRV_FEAT_STORAGE;
+	info->capacity = EDU_BUF_USABLE;
+	info->max_queues = 1;
+	info->max_queue_depth = DRV_QUEUE_MAX_DEPTH;
+	info->max_transfer = EDU_BUF_USABLE;
+	info->max_sg = 1;
+	info->irq_vectors = (uint32_t)vectors;
+	info->irq_mode = mode;
+	return 0;
+}
+
+/* Waits (bounded) until no DMA or factorial runs, so the device touches no memory. */
+static void quiesce(struct edu_dev *e)
+{
+	struct timespec pause = { 0, 1000 * 1000 };
+	for (uint64_t waited = 0; waited < EDU_QUIESCE_NS; waited += 1000 * 1000) {
+		if (!(rd(e, EDU_REG_DMA_CMD) & EDU_DMA_RUN) &&
+		    !(rd(e, EDU_REG_STATUS) & EDU_STATUS_COMPUTING))
+			break;
+		nanosleep(&pause, NULL);
+	}
+	wr(e, EDU_REG_STATUS, 0);
+	wr(e, EDU_REG_IRQ_ACK, rd(e, EDU_REG_IRQ_STATUS));
+}
+
+static void edu_remove(drv_dev *dev)
+{
+	struct edu_dev *e = dev->drv_priv;
+	if (!e)
+		return;
+	if (!__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE))
+		quiesce(e);
+	free(e);
+	dev->drv_priv = NULL;
+}
+
+static int edu_queue_create(drv_queue *q)
+{
+	pthread_mutex_lock(&q->dev->lock);
+	bool taken = q->dev->queues != NULL;
+	pthread_mutex_unlock(&q->dev->lock);
+	if (taken)
+		return drv_fail(-EBUSY, "edu has a single queue: destroy the other one first");
+	struct edu_queue *eq = calloc(1, sizeof(*eq));
+	struct drv_slot **fifo = calloc(q->depth, sizeof(*fifo));
+	struct drv_slot **parked = calloc(q->depth, sizeof(*parked));
+	if (!eq || !fifo || !parked) {
+		free(eq);
+		free(fifo);
+		free(parked);
+		return drv_fail(-ENOMEM, "out of memory for an edu queue of depth %u", q->depth);
+	}
+	eq->fifo = (struct edu_ring){ .slot = fifo, .cap = q->depth };
+	eq->parked = (struct edu_ring){ .slot = parked, .cap = q->depth };
+	/* The queue layer refuses interrupt modes on a device without interrupts. */
+	eq->use_irq = q->opts.cmode != DRV_CMODE_POLL;
+	q->vector = 0;
+	q->hw = eq;
+	struct edu_dev *e = edu_of(q);
+	wr(e, EDU_REG_IRQ_ACK, rd(e, EDU_REG_IRQ_STATUS));
+	return 0;
+}
+
+static void edu_queue_destroy(drv_queue *q)
+{
+	struct edu_queue *eq = q->hw;
+	if (!eq)
+		return;
+	/* On drv_close remove() has already quiesced the device and dropped edu_dev. */
+	struct edu_dev *e = q->dev->drv_priv;
+	if (e && eq->busy != EDU_IDLE && !__atomic_load_n(&q->dev->dead, __ATOMIC_ACQUIRE))
+		quiesce(e);
+	free(eq->fifo.slot);
+	free(eq->parked.slot);
+	free(eq);
+	q->hw = NULL;
+}
+
+static int edu_post(drv_queue *q, struct drv_slot *s)
+{
+	struct edu_queue *eq = q->hw;
+	int err = check(s);
+	if (err)
+		return err;
+	/* The queue layer never has more slots out than the depth both rings hold. */
+	if (s->op == DRV_OP_WAIT_EVENT)
+		ring_push(&eq->parked, s);
+	else
+		ring_push(&eq->fifo, s);
+	return 0;
+}
+
+static void edu_commit(drv_queue *q)
+{
+	struct edu_queue *eq = q->hw;
+	eq->ready = eq->fifo.count;
+	start_head(edu_of(q), eq);
+}
+
+static int edu_reap(drv_queue *q, unsigned budget)
+{
+	struct edu_dev *e = edu_of(q);
+	struct edu_queue *eq = q->hw;
+	collect_irq(e, eq);
+	int n = advance(q, e, eq, budget);
+	return n + deliver_events(q, eq, budget - (unsigned)n);
+}
+
+static int edu_abort(drv_queue *q, struct drv_slot *s)
+{
+	struct edu_queue *eq = q->hw;
+	int i = ring_find(&eq->parked, s);
+	if (i >= 0) {
+		ring_remove(&eq->parked, (unsigned)i);
+	} else {
+		i = ring_find(&eq->fifo, s);
+		if (i < 0)
+			return -ENOENT;
+		if (i == 0 && eq->busy != EDU_IDLE)
+			return -EOPNOTSUPP; /* edu cannot stop an operation; it ends on its own */
+		ring_remove(&eq->fifo, (unsigned)i);
+		if ((unsigned)i < eq->ready)
+			eq->ready--;
+	}
+	drv_queue_complete(q, s->tag, -ECANCELED, 0, 0);
+	return 0;
+}
+
+static bool edu_irq_enable(drv_queue *q, bool on)
+{
+	if (!on)
+		return false;
+	/* edu cannot mask its interrupt; report work that needs no interrupt to be found. */
+	struct edu_dev *e = edu_of(q);
+	struct edu_queue *eq = q->hw;
+	if (eq->ready && eq->busy == EDU_IDLE)
+		return true;
+	if (eq->backlog_count && eq->parked.count)
+		return true;
+	if (eq->busy != EDU_IDLE && !eq->use_irq)
+		return head_done(e, eq);
+	return rd(e, EDU_REG_IRQ_STATUS) != 0;
+}
+
+const struct drv_dev_ops drv_dev_edu = {
+	.name = "edu",
+	.probe = edu_probe,
+	.remove = edu_remove,
+	.queue_create = edu_queue_create,
+	.queue_destroy = edu_queue_destroy,
+	.post = edu_post,
+	.commit = edu_commit,
+	.reap = edu_reap,
+	.abort = edu_abort,
+	.irq_enable = edu_irq_enable,
+};
