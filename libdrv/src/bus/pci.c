@@ -21,7 +21,7 @@ static const char *state_dir(void)
 	return dir && dir[0] ? dir : "/run/libdrv";
 }
 
-static void ignore_warning(char *msg, ...)
+static void ignore_message(char *msg, ...)
 {
 	(void)msg;
 }
@@ -51,8 +51,9 @@ static void describe(struct pci_access *ids, struct drv_pci_dev *d)
 static struct pci_access *open_ids(void)
 {
 	struct pci_access *ids = pci_alloc();
+	/* Only the name database is used, so pci_init() (which probes hardware access) is not. */
 	if (ids)
-		ids->warning = ignore_warning;
+		ids->warning = ids->debug = ignore_message;
 	return ids;
 }
 

@@ -166,7 +166,7 @@ int drv_sysfs_pci_get(const char *root, const char *addr, struct drv_pci_dev *ou
 
 static int by_address(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(a, b); /* elements are char[16] addresses */
 }
 
 /* Sorted names of the entries of dir that are PCI addresses; caller frees. */
