@@ -6,6 +6,7 @@
  * mutex and a linear list are good enough.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -189,13 +190,16 @@ int drv_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int conti
 		err = pool_grow(pool, round_up(len + align, 1u << 20));
 		if (err == 0)
 			err = take(pool, len, align, contiguous, out);
-		if (err == -ENOSPC)
+		if (err < 0) {
+			char why[256];
+			snprintf(why, sizeof(why), "%s", err == -ENOSPC ? "no room" : drv_errmsg());
 			err =
 			    drv_fail(-ENOMEM,
 				     "cannot allocate %zu bytes of %sDMA memory (%zu of %zu bytes "
-				     "in use): free buffers or raise dma_pool_bytes",
+				     "in use; %s): free buffers or raise dma_pool_bytes",
 				     len, contiguous ? "bus-contiguous " : "", pool->bytes_used,
-				     pool->bytes_total);
+				     pool->bytes_total, why);
+		}
 	}
 	pthread_mutex_unlock(&pool->lock);
 	if (err == 0) {
