@@ -61,6 +61,8 @@ static void text_result(FILE *f, const struct bench_report *r)
 		(double)m->p999 / 1e3, (double)m->max / 1e3, m->mean / 1e3);
 	fprintf(f, "  CPU per op     %.0f ns in the I/O threads, %.0f ns whole process\n",
 		m->thread_cpu_ns_per_op, m->process_cpu_ns_per_op);
+	fprintf(f, "  CPU busy       %.1f %% of each I/O thread's time\n",
+		100 * m->thread_cpu_util);
 	fprintf(f, "  ops per kick   ");
 	fprintf(f, m->ops_per_kick < 0 ? "no kicks" : "%.2f", m->ops_per_kick);
 	fprintf(f, "   ops per sleep ");
@@ -162,6 +164,7 @@ static void json_result(FILE *f, const struct run_result *m, int allocs_counted)
 		(unsigned long long)m->p999, (unsigned long long)m->max, m->mean);
 	fprintf(f, "\"cpu_ns_per_op\": {\"threads\": %.1f, \"process\": %.1f}, ",
 		m->thread_cpu_ns_per_op, m->process_cpu_ns_per_op);
+	fprintf(f, "\"thread_cpu_util\": %.4f, ", m->thread_cpu_util);
 	fprintf(f, "\"kicks\": %llu, \"interrupts\": %llu, \"sleeps\": %llu, \"ops_per_kick\": ",
 		(unsigned long long)m->kicks, (unsigned long long)m->interrupts,
 		(unsigned long long)m->sleeps);

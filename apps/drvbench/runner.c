@@ -153,8 +153,8 @@ static void prep_request(struct worker *w, struct bench_queue *b, struct drv_req
 		drv_prep_write_buf(r, offset, b->dma, slot_off, cfg->bs);
 }
 
-/* Submits one batch if enough requests are free; returns <0 on failure. */
-static int queue_refill(struct worker *w, struct bench_queue *b)
+/* Submits one batch if enough requests are free: 1 if it did, 0 if not, <0 on failure. */
+static int submit_batch(struct worker *w, struct bench_queue *b)
 {
 	struct drv_req *batch[256];
 	unsigned want = w->sh->cfg->batch;
@@ -181,7 +181,17 @@ static int queue_refill(struct worker *w, struct bench_queue *b)
 	b->in_flight += accepted;
 	if (w->recording && b->quota != UINT64_MAX)
 		b->quota -= accepted;
-	return 0;
+	return accepted == n;
+}
+
+/* Fills the queue to its depth, one batch per submit call. */
+static int queue_refill(struct worker *w, struct bench_queue *b)
+{
+	int rc;
+
+	while ((rc = submit_batch(w, b)) > 0)
+		;
+	return rc;
 }
 
 static int account(struct worker *w, struct bench_queue *b, unsigned n)
@@ -431,6 +441,8 @@ static void summarize(struct bench_shared *sh, struct hist *lat, struct run_resu
 	out->mean = hist_mean(lat);
 	out->thread_cpu_ns_per_op = (double)thread_cpu / ops;
 	out->process_cpu_ns_per_op = (double)(rusage_ns(ru1) - rusage_ns(ru0)) / ops;
+	if (out->seconds > 0)
+		out->thread_cpu_util = (double)thread_cpu / 1e9 / out->seconds / cfg->threads;
 	out->ops_per_kick = out->kicks ? (double)completed / (double)out->kicks : -1;
 	out->ops_per_sleep = out->sleeps ? (double)completed / (double)out->sleeps : -1;
 }

@@ -37,6 +37,7 @@ struct run_result {
 	double mean;
 	double thread_cpu_ns_per_op;  /* submitting/reaping threads only */
 	double process_cpu_ns_per_op; /* every thread, the sim:inproc device too */
+	double thread_cpu_util;       /* busy share of the I/O threads' wall time, 0..1 each */
 	uint64_t kicks, interrupts, sleeps;
 	double ops_per_kick, ops_per_sleep; /* < 0 when there were none */
 	uint64_t allocs_loop;               /* by the measuring threads in their loops */

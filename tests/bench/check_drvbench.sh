@@ -74,7 +74,7 @@ run multi --queues 3 --threads 2 --op mix --mix-read 50 --bs 8k --qd 4 --count 1
 run warm --op write --bs 64k --qd 2 --duration 0.3 --warmup 0.2 --json &&
 	check_json "$tmp/warm.out" $result_keys
 run sweepq --op nop --sweep queues --queues 4 --threads 2 --count 400 --json &&
-	check_json "$tmp/sweepq.out" $result_keys sweep.over sweep.points.3.result.iops
+	check_json "$tmp/sweepq.out" $result_keys sweep.over sweep.points.2.result.iops
 run text --count 500 && grep -q "latency (us)" "$tmp/text.out" ||
 	fail "text report lacks the latency line"
 
