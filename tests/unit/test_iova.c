@@ -114,36 +114,36 @@ static void test_top_of_address_space(void **state)
 static void test_ranges_from_vfio_info(void **state)
 {
 	(void)state;
-	struct {
-		struct vfio_iommu_type1_info info;
-		struct vfio_iommu_type1_info_cap_iova_range cap;
-		struct vfio_iova_range r[2];
-	} __attribute__((packed)) answer;
-	memset(&answer, 0, sizeof(answer));
-	answer.info.argsz = sizeof(answer);
-	answer.info.flags = VFIO_IOMMU_INFO_CAPS;
-	answer.info.cap_offset = sizeof(answer.info);
-	answer.cap.header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
-	answer.cap.nr_iovas = 2;
-	answer.r[0] = (struct vfio_iova_range){ 0, 0xfedfffff };
-	answer.r[1] = (struct vfio_iova_range){ 0xfef00000, (1ull << 39) - 1 };
+	/* info, then the capability header with its range count, then two ranges. */
+	struct vfio_iommu_type1_info info = { .argsz = 0, .flags = VFIO_IOMMU_INFO_CAPS };
+	struct vfio_iommu_type1_info_cap_iova_range cap = { .nr_iovas = 2 };
+	struct vfio_iova_range r[2] = { { 0, 0xfedfffff }, { 0xfef00000, (1ull << 39) - 1 } };
+	uint8_t answer[sizeof(info) + sizeof(cap) + sizeof(r)];
+	info.argsz = sizeof(answer);
+	info.cap_offset = sizeof(info);
+	cap.header.id = VFIO_IOMMU_TYPE1_INFO_CAP_IOVA_RANGE;
+	memcpy(answer, &info, sizeof(info));
+	memcpy(answer + sizeof(info), &cap, sizeof(cap));
+	memcpy(answer + sizeof(info) + sizeof(cap), r, sizeof(r));
 	struct drv_iova_space s;
-	assert_int_equal(drv_vfio_iova_from_info(&answer, sizeof(answer), &s), 0);
+	assert_int_equal(drv_vfio_iova_from_info(answer, sizeof(answer), &s), 0);
 	assert_int_equal(s.nfree, 2);
 	assert_true(s.free[0].start == 0x1000); /* page 0 never used */
 	assert_true(s.free[0].last == 0xfedfffff);
 	assert_true(s.free[1].last == (1ull << 39) - 1);
 
 	/* No capability: the whole space minus page 0 and the MSI window. */
-	answer.info.flags = 0;
-	assert_int_equal(drv_vfio_iova_from_info(&answer, sizeof(answer), &s), 0);
+	info.flags = 0;
+	memcpy(answer, &info, sizeof(info));
+	assert_int_equal(drv_vfio_iova_from_info(answer, sizeof(answer), &s), 0);
 	assert_int_equal(s.nfree, 2);
 	assert_true(s.free[0].last == DRV_MSI_WINDOW_START - 1);
 	assert_true(s.free[1].start == DRV_MSI_WINDOW_LAST + 1);
 
 	/* A truncated chain is an error, not a read past the buffer. */
-	answer.info.flags = VFIO_IOMMU_INFO_CAPS;
-	assert_int_equal(drv_vfio_iova_from_info(&answer, sizeof(answer) - 8, &s), -EIO);
+	info.flags = VFIO_IOMMU_INFO_CAPS;
+	memcpy(answer, &info, sizeof(info));
+	assert_int_equal(drv_vfio_iova_from_info(answer, sizeof(answer) - 8, &s), -EIO);
 }
 
 int main(void)
