@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/sysinfo.h>
 #include <sys/time.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -231,6 +232,13 @@ static int sim_dma_map(drv_dev *dev, size_t len, struct drv_dma_region *out)
 	len = (len + page - 1) / page * page;
 	if (len == 0)
 		return drv_fail(-EINVAL, "sim: cannot map an empty DMA region");
+	/* memfds are sparse: without this check a huge request "succeeds" until touched. */
+	struct sysinfo si;
+	if (sysinfo(&si) == 0 && len / si.mem_unit > si.totalram)
+		return drv_fail(-ENOMEM,
+				"sim: %zu bytes of DMA memory is more than this machine's RAM; ask "
+				"for less",
+				len);
 	int fd = memfd_create("drv-dma", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return drv_fail_errno(-errno, "sim: memfd_create for %zu bytes of DMA memory", len);
