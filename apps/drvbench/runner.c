@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "allocs.h"
+#include "device.h"
 
-#define STORAGE_SPAN_MAX (1ull << 30) /* offsets are spread over at most this */
 #define STALL_NS (10ull * 1000000000) /* nothing completed for this long: give up */
 #define WAIT_SLICE_NS (500ll * 1000000)
 
@@ -452,8 +452,7 @@ static int prepare(struct bench_shared *sh, const struct drv_info *info)
 	const struct run_config *cfg = sh->cfg;
 
 	if (cfg->op != BENCH_NOP) {
-		uint64_t span =
-		    info->capacity < STORAGE_SPAN_MAX ? info->capacity : STORAGE_SPAN_MAX;
+		uint64_t span = info->capacity < DEVICE_SPAN_MAX ? info->capacity : DEVICE_SPAN_MAX;
 		sh->blocks = span / cfg->bs;
 		if (!sh->blocks) {
 			fprintf(stderr,
