@@ -118,8 +118,8 @@ DRV_API int drv_open(const char *uri, const struct drv_open_opts *opts, drv_dev 
 	if (!uri || !out)
 		return drv_fail(-EINVAL, "drv_open: uri and out must not be NULL");
 	*out = NULL;
-	const struct drv_bus_ops *bus;
-	const char *addr;
+	const struct drv_bus_ops *bus = NULL;
+	const char *addr = NULL;
 	int err = pick_bus(uri, &bus, &addr);
 	if (err)
 		return err;

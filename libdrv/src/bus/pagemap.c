@@ -28,7 +28,7 @@ int drv_pagemap_phys(int fd, uintptr_t va, size_t len, size_t step, uint64_t *ph
 				"page aligned",
 				(unsigned long)va, len, step);
 	for (size_t off = 0, i = 0; off < len; off += step, i++) {
-		uint64_t entry, pfn;
+		uint64_t entry, pfn = 0;
 		off_t pos = (off_t)((va + off) / (uintptr_t)page * sizeof(entry));
 		ssize_t n = pread(fd, &entry, sizeof(entry), pos);
 		if (n < 0)
