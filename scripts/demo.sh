@@ -27,11 +27,11 @@ section "notify: parked WAIT_EVENT requests completed by raised events"
 
 section "notify against a separate devsim process, events from 'devsim event'"
 tmp=$(mktemp -d)
-"$devsim" serve --socket "$tmp/dsim.sock" &
+"$devsim" serve --socket "$tmp/dsim.sock" 2> >(tee "$tmp/devsim.log" >&2) &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for _ in $(seq 100); do
-	[ -S "$tmp/dsim.sock" ] && break
+	grep -q '^devsim: serving' "$tmp/devsim.log" 2>/dev/null && break
 	sleep 0.1
 done
 "$bin/notify" --device "sim:$tmp/dsim.sock" --count 1 --timeout 30 &

@@ -34,12 +34,14 @@ die() {
 
 "$devsim" serve --socket "$sock" --latency fixed:100ms >"$tmp/devsim.log" 2>&1 </dev/null &
 server=$!
+# The socket file appears at bind(), before listen(): wait for the
+# message devsim prints once it accepts connections.
 for _ in $(seq 600); do
-	[ -S "$sock" ] && break
+	grep -q '^devsim: serving' "$tmp/devsim.log" && break
 	kill -0 "$server" 2>/dev/null || die "devsim serve exited"
 	sleep 0.1
 done
-[ -S "$sock" ] || die "devsim serve made no socket"
+grep -q '^devsim: serving' "$tmp/devsim.log" || die "devsim serve did not start"
 
 "$notify" --device "sim:$sock" --count 2 --timeout 120 >"$tmp/notify.out" \
 	2>"$tmp/notify.err" </dev/null &
