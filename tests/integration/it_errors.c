@@ -269,7 +269,7 @@ static void test_back_pressure(void **state)
 		r[i].status = 777;
 		ptr[i] = &r[i];
 	}
-	it_set_latency(q, DSIM_DIST_FIXED, 300 * IT_MS, 0);
+	it_set_latency(c->q, DSIM_DIST_FIXED, 300 * IT_MS, 0);
 	int first = drv_submit(q, ptr, N);
 	assert_true(first >= 1 && first < N);
 	for (unsigned i = (unsigned)first; i < N; i++)
@@ -283,7 +283,7 @@ static void test_back_pressure(void **state)
 		assert_true(st.completed > 0 || drv_req_done(&r[0]));
 	}
 
-	it_set_latency(q, DSIM_DIST_FIXED, 2 * IT_MS, 0);
+	it_set_latency(c->q, DSIM_DIST_FIXED, 2 * IT_MS, 0);
 	unsigned next = (unsigned)first + (again > 0 ? (unsigned)again : 0), delivered = 0;
 	uint64_t deadline = drv_now_ns() + 4 * (uint64_t)it_timeout_ns();
 	while (delivered < N) {

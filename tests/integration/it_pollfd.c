@@ -117,7 +117,7 @@ static void run_cmode(struct it_ctx *c, enum drv_cmode mode)
 	drv_queue *q = it_queue(c, 32, mode);
 	struct drv_req *r = it_calloc(c, N, sizeof *r);
 	uint8_t *data = it_calloc(c, N, LEN);
-	it_set_latency(q, DSIM_DIST_EXPONENTIAL, 30 * IT_US, 4);
+	it_set_latency(c->q, DSIM_DIST_EXPONENTIAL, 30 * IT_US, 4);
 
 	for (unsigned round = 0; round < 2; round++) {
 		unsigned next = 0, delivered = 0;
