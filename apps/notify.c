@@ -327,13 +327,15 @@ int main(int argc, char **argv)
 	sfd = open_signalfd();
 	if (sfd < 0) {
 		perror(PROG ": signalfd");
+		free(o.raise);
 		return APP_EXIT_RUNTIME;
 	}
 	if (!o.device)
 		o.device = APP_DEFAULT_DEVICE;
 	if (drv_open(o.device, NULL, &dev) < 0) {
 		fprintf(stderr, PROG ": cannot open %s: %s\n", o.device, drv_errmsg());
-		return APP_EXIT_RUNTIME;
+		rc = APP_EXIT_RUNTIME;
+		goto out;
 	}
 	if (drv_info(dev, &info) < 0)
 		rc = app_fail(PROG, "reading device info");
@@ -344,6 +346,7 @@ int main(int argc, char **argv)
 		rc = run(&o, dev, sfd);
 	if (drv_close(dev) < 0 && !rc)
 		rc = app_fail(PROG, "closing the device");
+out:
 	close(sfd);
 	free(o.raise);
 	return rc;
