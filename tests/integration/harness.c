@@ -319,8 +319,8 @@ void it_timing_op(struct dsim_timing *t, unsigned op, unsigned dist, uint64_t me
 		  uint64_t spread_ns)
 {
 	assert_true(op < DSIM_OP_COUNT);
-	t->op[op] = (struct dsim_op_timing){ .dist = dist, .mean_ns = mean_ns,
-					     .spread_ns = spread_ns };
+	t->op[op] =
+	    (struct dsim_op_timing){ .dist = dist, .mean_ns = mean_ns, .spread_ns = spread_ns };
 }
 
 void it_set_timing(drv_queue *q, const struct dsim_timing *t)
@@ -338,7 +338,8 @@ void it_set_latency(drv_queue *q, unsigned dist, uint64_t mean_ns, unsigned unit
 	struct dsim_timing t;
 	it_timing_zero(&t);
 	for (unsigned i = 0; i < sizeof ops / sizeof ops[0]; i++)
-		it_timing_op(&t, ops[i], dist, mean_ns, dist == DSIM_DIST_UNIFORM ? mean_ns / 2 : 0);
+		it_timing_op(&t, ops[i], dist, mean_ns,
+			     dist == DSIM_DIST_UNIFORM ? mean_ns / 2 : 0);
 	t.units = units;
 	it_set_timing(q, &t);
 }
@@ -346,8 +347,8 @@ void it_set_latency(drv_queue *q, unsigned dist, uint64_t mean_ns, unsigned unit
 void it_device_stats(drv_queue *q, uint64_t stats[DSIM_STAT_COUNT])
 {
 	memset(stats, 0, sizeof(uint64_t) * DSIM_STAT_COUNT);
-	int64_t r = drv_control(q, DSIM_CTL_GET_STATS, NULL, 0, stats,
-				sizeof(uint64_t) * DSIM_STAT_COUNT);
+	int64_t r =
+	    drv_control(q, DSIM_CTL_GET_STATS, NULL, 0, stats, sizeof(uint64_t) * DSIM_STAT_COUNT);
 	if (r < 0) {
 		print_error("GET_STATS: %lld %s\n", (long long)r, drv_errmsg());
 		fail();
@@ -397,8 +398,7 @@ ptrdiff_t it_first_diff(const void *a, const void *b, size_t len)
 	return -1;
 }
 
-void it_check_equal(const void *got, const void *want, size_t len, uint64_t off,
-		    const char *what)
+void it_check_equal(const void *got, const void *want, size_t len, uint64_t off, const char *what)
 {
 	ptrdiff_t i = it_first_diff(got, want, len);
 	if (i >= 0) {

@@ -37,7 +37,7 @@ const char *it_device_uri(void);
 /* ---- devsim as a separate process ------------------------------------- */
 
 struct it_devsim {
-	pid_t pid; /* 0 when not running */
+	pid_t pid;    /* 0 when not running */
 	char dir[64]; /* private temporary directory, removed by destroy */
 	char sock[96];
 	char uri[112]; /* sim:<sock> */
@@ -109,8 +109,7 @@ void it_fill(void *p, size_t len, uint64_t off, uint32_t seed);
 /* Asserts p holds the pattern; on a mismatch prints the storage offset. */
 void it_check_pattern(const void *p, size_t len, uint64_t off, uint32_t seed);
 /* Asserts got == want; on a mismatch prints the storage offset and both bytes. */
-void it_check_equal(const void *got, const void *want, size_t len, uint64_t off,
-		    const char *what);
+void it_check_equal(const void *got, const void *want, size_t len, uint64_t off, const char *what);
 /* First differing index, or -1. */
 ptrdiff_t it_first_diff(const void *a, const void *b, size_t len);
 

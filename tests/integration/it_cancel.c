@@ -233,7 +233,8 @@ static void test_close_cancels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_cancel_queued_in_device, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_queued_in_device, it_setup,
+						it_teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_in_flight, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_wait_event, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_cancel_all, it_setup, it_teardown),

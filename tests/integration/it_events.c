@@ -57,7 +57,8 @@ static void test_parked_waiters(void **state)
 	char *buf = it_calloc(c, W, DSIM_EVENT_PAYLOAD_MAX);
 	struct drv_req *p[W];
 	for (unsigned i = 0; i < W; i++) {
-		drv_prep_wait_event(&r[i], buf + i * DSIM_EVENT_PAYLOAD_MAX, DSIM_EVENT_PAYLOAD_MAX);
+		drv_prep_wait_event(&r[i], buf + i * DSIM_EVENT_PAYLOAD_MAX,
+				    DSIM_EVENT_PAYLOAD_MAX);
 		p[i] = &r[i];
 	}
 	it_submit(c->q, p, W);

@@ -36,11 +36,11 @@ struct run {
 	size_t max_len;
 	unsigned nsegs;
 	uint8_t *shadow;
-	uint8_t *plain; /* buffered: DEPTH * MAX_LEN */
-	drv_buf *direct; /* direct: DEPTH * MAX_LEN */
+	uint8_t *plain;             /* buffered: DEPTH * MAX_LEN */
+	drv_buf *direct;            /* direct: DEPTH * MAX_LEN */
 	drv_buf *seg_buf[MAX_SEGS]; /* SGL: segment k of slot s lives in seg_buf[k] */
-	uint8_t *gather; /* SGL: a read's data put back together */
-	struct op *ops; /* DEPTH, indexed by slot */
+	uint8_t *gather;            /* SGL: a read's data put back together */
+	struct op *ops;             /* DEPTH, indexed by slot */
 	struct op *inflight[DEPTH];
 	unsigned ninflight;
 	unsigned free_slots[DEPTH];
@@ -141,8 +141,8 @@ static void prepare(struct run *r, struct op *o, uint64_t off, size_t len, int w
 		sgl_copy(o, data, 1);
 		if (!write)
 			for (uint16_t k = 0; k < n; k++)
-				memset((uint8_t *)drv_buf_addr(o->sge[k].buf) + o->sge[k].off,
-				       0xee, o->sge[k].len);
+				memset((uint8_t *)drv_buf_addr(o->sge[k].buf) + o->sge[k].off, 0xee,
+				       o->sge[k].len);
 		break;
 	}
 	}

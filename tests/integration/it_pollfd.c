@@ -145,7 +145,8 @@ static void run_cmode(struct it_ctx *c, enum drv_cmode mode)
 					next += (unsigned)k;
 			}
 			struct drv_req *out[32];
-			int n = drv_reap(q, out, 32, next < N ? 0 : 1, next < N ? 0 : it_timeout_ns());
+			int n =
+			    drv_reap(q, out, 32, next < N ? 0 : 1, next < N ? 0 : it_timeout_ns());
 			assert_true(n >= 0);
 			for (int i = 0; i < n; i++) {
 				assert_int_equal(out[i]->status, 0);

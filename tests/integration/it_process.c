@@ -55,7 +55,8 @@ static void test_data_over_socket(void **state)
 	while (done < N) {
 		int k = drv_submit(c->q, p + done, N - done);
 		if (k == -EAGAIN) {
-			assert_int_equal(drv_wait(c->q, p[done ? done - 1 : 0], it_timeout_ns()), 0);
+			assert_int_equal(drv_wait(c->q, p[done ? done - 1 : 0], it_timeout_ns()),
+					 0);
 			continue;
 		}
 		assert_true(k > 0);
@@ -85,8 +86,8 @@ static void test_event_from_outside(void **state)
 	assert_int_equal(drv_test(c->q, r), -EINPROGRESS);
 
 	char out[256];
-	const char *argv[] = { it_devsim_bin(), "event", "--socket", c->sim.sock,
-			       "door opened", NULL };
+	const char *argv[] = { it_devsim_bin(), "event",       "--socket",
+			       c->sim.sock,     "door opened", NULL };
 	int rc = it_run(argv, out, sizeof out);
 	if (rc != 0) {
 		print_error("devsim event exited %d: %s\n", rc, out);
@@ -102,8 +103,8 @@ static void test_event_from_outside(void **state)
 	huge[sizeof huge - 1] = 0;
 	const char *bad[] = { it_devsim_bin(), "event", "--socket", c->sim.sock, huge, NULL };
 	assert_true(it_run(bad, out, sizeof out) != 0);
-	const char *nosock[] = { it_devsim_bin(), "event", "--socket", "/nonexistent/x.sock",
-				 "hi", NULL };
+	const char *nosock[] = { it_devsim_bin(),       "event", "--socket",
+				 "/nonexistent/x.sock", "hi",    NULL };
 	assert_true(it_run(nosock, out, sizeof out) != 0);
 	assert_int_equal(drv_control(c->q, DSIM_CTL_ECHO, "ok", 3, out, 3), 3);
 }
@@ -130,8 +131,8 @@ static void test_device_killed_mid_flight(void **state)
 	for (unsigned i = 0; i < N; i++) {
 		int s = it_wait_done(c->q, &r[i]);
 		if (s != -ENODEV && s != -EIO) {
-			print_error("request %u after the device died: %d, want -ENODEV or -EIO\n", i,
-				    s);
+			print_error("request %u after the device died: %d, want -ENODEV or -EIO\n",
+				    i, s);
 			fail();
 		}
 	}
@@ -263,7 +264,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_data_over_socket, setup_process, it_teardown),
-		cmocka_unit_test_setup_teardown(test_event_from_outside, setup_process, it_teardown),
+		cmocka_unit_test_setup_teardown(test_event_from_outside, setup_process,
+						it_teardown),
 		cmocka_unit_test_setup_teardown(test_device_killed_mid_flight, setup_process,
 						it_teardown),
 		cmocka_unit_test_setup_teardown(test_one_client_at_a_time, setup_process,

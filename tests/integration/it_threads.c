@@ -29,10 +29,10 @@ struct job {
 struct shared {
 	drv_queue *q;
 	struct job *jobs; /* THREADS * PER_THREAD */
-	uint8_t *mem; /* one LEN block per job */
+	uint8_t *mem;     /* one LEN block per job */
 	unsigned total;
 	unsigned delivered; /* atomic */
-	unsigned errors; /* atomic */
+	unsigned errors;    /* atomic */
 	int64_t timeout;
 };
 

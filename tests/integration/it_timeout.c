@@ -27,7 +27,8 @@ static void wait_quarantine_released(drv_queue *q)
 	struct drv_req *out[DEPTH];
 	while (stats(q).quarantined) {
 		if (drv_now_ns() > deadline) {
-			print_error("quarantined slots never released (%u)\n", stats(q).quarantined);
+			print_error("quarantined slots never released (%u)\n",
+				    stats(q).quarantined);
 			fail();
 		}
 		assert_true(drv_reap(q, out, DEPTH, 0, 20 * IT_MS) >= 0);
