@@ -263,7 +263,8 @@ static int event_loop(const struct options *o, drv_queue *q, int sfd, struct tal
 			struct signalfd_siginfo si;
 
 			if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-				printf("caught %s; cancelling\n", strsignal((int)si.ssi_signo));
+				printf("caught %s; cancelling\n",
+				       si.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM");
 			*why = STOP_SIGNAL;
 			return 0;
 		}
