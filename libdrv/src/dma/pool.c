@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dev/devdrv.h"
 #include "dma/dma.h"
@@ -181,6 +182,13 @@ int drv_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int conti
 		align = DRV_DMA_GRANULE;
 	if (align & (align - 1))
 		return drv_fail(-EINVAL, "DMA alignment %zu is not a power of two", align);
+	/* Growing the pool beyond memory would only end in the OOM killer. */
+	size_t ram = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
+	if (len > ram / 2)
+		return drv_fail(-ENOMEM,
+				"DMA allocation of %zu bytes is more than half of this machine's "
+				"memory (%zu bytes): allocate smaller buffers",
+				len, ram);
 	size_t want = len;
 	len = round_up(len, DRV_DMA_GRANULE);
 
