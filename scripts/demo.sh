@@ -39,6 +39,8 @@ client=$!
 sleep 1
 "$devsim" event --socket "$tmp/dsim.sock" "hello from another process"
 wait "$client"
+kill "$server"
+wait "$server" || true
 
 section "drvctl info"
 "$bin/drvctl" info
