@@ -37,6 +37,12 @@
 #define DSIM_REG_EVENTS_DROPPED 0x03c /* RO u32: events lost to a full queue */
 #define DSIM_REG_DEVICE_POLLING 0x040 /* RO u32: 1 while the device polls SQ tails */
 #define DSIM_REG_POLL_MODE 0x044 /* RW u32: 1 asks the device to poll SQ tails */
+/*
+ * RO u32: on PCI (QEMU ivshmem-doorbell) the device's ivshmem peer id, the
+ * destination of every doorbell: the driver writes (peer << 16) | kick
+ * vector to the carrier's BAR0 doorbell register. 0 on other buses.
+ */
+#define DSIM_REG_DOORBELL_PEER 0x048
 
 #define DSIM_FEAT_SGL (1ull << 0) /* SG lists (DSIM_SQE_F_SGL) */
 #define DSIM_FEAT_EVENTS (1ull << 1) /* WAIT_EVENT and the event queue */
