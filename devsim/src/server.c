@@ -69,6 +69,10 @@ static bool handle_hello(struct dsim_conn *c, const void *p, size_t len)
 		return reply_error(c, DEVSIM_MSG_HELLO, -EPROTONOSUPPORT,
 				   "protocol version mismatch: rebuild the client against this "
 				   "devsim");
+	if (s->control_only)
+		return reply_error(c, DEVSIM_MSG_HELLO, -EBUSY,
+				   "device busy: it is presented to a VM through ivshmem; this "
+				   "socket only takes events and statistics");
 	if (s->driver == c)
 		return reply_error(c, DEVSIM_MSG_HELLO, -EALREADY, "HELLO sent twice");
 	if (s->driver)

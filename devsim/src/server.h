@@ -20,8 +20,9 @@ struct dsim_server {
 	struct dsim_conn *conns;
 	struct dsim_conn *driver;
 	unsigned next_id;
-	bool log;       /* one stderr line per connect/disconnect */
-	char path[108]; /* socket file to remove on close */
+	bool log;          /* one stderr line per connect/disconnect */
+	bool control_only; /* HELLO refused: a VM drives the device (devsim ivshmem) */
+	char path[108];    /* socket file to remove on close */
 };
 
 void dsim_server_init(struct dsim_server *s, struct dsim_dev *dev, bool log);
