@@ -13,6 +13,7 @@
 
 #include "config.h"
 #include "devsim/proto.h"
+#include "ivshmem_server.h"
 #include "model.h"
 #include "server.h"
 
@@ -23,6 +24,8 @@ static const char usage_main[] =
     "  serve  --socket PATH [options]   run the dsim device on a unix socket\n"
     "  event  --socket PATH TEXT        raise a device event with payload TEXT\n"
     "  stats  --socket PATH [--json]    print the device's statistics\n"
+    "  ivshmem --socket PATH --guest-ram FILE [options]\n"
+    "                                   serve the device to a QEMU guest (ivshmem)\n"
     "Run `devsim COMMAND --help` for a command's options.\n";
 
 static const char usage_serve[] =
@@ -267,5 +270,7 @@ int main(int argc, char **argv)
 		return cmd_event(argc, argv);
 	if (!strcmp(cmd, "stats"))
 		return cmd_stats(argc, argv);
+	if (!strcmp(cmd, "ivshmem"))
+		return devsim_cmd_ivshmem(argc, argv);
 	return usage_error(usage_main, "unknown command '%s'", cmd);
 }

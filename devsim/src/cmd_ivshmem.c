@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/* `devsim ivshmem`: the dsim device served to a QEMU guest as its ivshmem server. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ivshmem_server.h"
+#include "model.h"
+#include "server.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_ivshmem[] =
+    "usage: devsim ivshmem --socket PATH --guest-ram FILE [options]\n"
+    "  --socket PATH      ivshmem server socket for QEMU's\n"
+    "                     -chardev socket,path=PATH,id=ivs\n"
+    "                     -device ivshmem-doorbell,chardev=ivs,vectors=N\n"
+    "  --guest-ram FILE   the guest's RAM: QEMU's\n"
+    "                     -object memory-backend-file,mem-path=FILE,share=on,...\n"
+    "                     (devsim DMAs there; guest-physical address = bus address)\n"
+    "  --vectors N        QEMU's vectors=N, at least 1 + queues (default 1 + queues)\n"
+    "  --control PATH     also serve `devsim event/stats --socket PATH` here\n"
+    "  --capacity SIZE, --backing FILE, --queues N, --latency SPEC, --bandwidth RATE,\n"
+    "  --units N, --poll  the device model, as for `devsim serve`\n"
+    "Start devsim before QEMU (QEMU reads the setup while it starts). When QEMU\n"
+    "exits the device resets and waits for the next one. SIGINT/SIGTERM stop devsim\n"
+    "and remove its socket files. See docs/ivshmem.md.\n";
+
+static int usage_error(const char *what)
+{
+	fprintf(stderr, "devsim ivshmem: %s\n%s", what, usage_ivshmem);
+	return EXIT_USAGE;
+}
+
+struct signals {
+	int fd;
+	struct dsim_dev *dev;
+	struct dsim_watch watch;
+};
+
+static void on_signal(void *ctx, uint32_t events)
+{
+	(void)events;
+	struct signals *sg = ctx;
+	struct signalfd_siginfo si;
+	while (read(sg->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		fprintf(stderr, "devsim: %s, stopping\n", strsignal((int)si.ssi_signo));
+	dsim_dev_stop(sg->dev);
+}
+
+static int watch_signals(struct signals *sg, struct dsim_dev *dev)
+{
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sg->dev = dev;
+	sg->fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sg->fd < 0)
+		return -errno;
+	sg->watch = (struct dsim_watch){ .fd = sg->fd, .cb = on_signal, .ctx = sg };
+	return dsim_dev_watch(dev, &sg->watch);
+}
+
+struct ivshmem_args {
+	const char *socket, *ram, *control;
+	unsigned vectors;
+	struct dsim_config cfg;
+};
+
+/* Returns -1 to go on, else the exit status. */
+static int parse(int argc, char **argv, struct ivshmem_args *a)
+{
+	static const struct option opts[] = { { "socket", required_argument, 0, 's' },
+					      { "guest-ram", required_argument, 0, 'r' },
+					      { "vectors", required_argument, 0, 'v' },
+					      { "control", required_argument, 0, 'C' },
+					      { "capacity", required_argument, 0, 'c' },
+					      { "backing", required_argument, 0, 'b' },
+					      { "queues", required_argument, 0, 'q' },
+					      { "latency", required_argument, 0, 'l' },
+					      { "bandwidth", required_argument, 0, 'w' },
+					      { "units", required_argument, 0, 'u' },
+					      { "poll", no_argument, 0, 'p' },
+					      { "help", no_argument, 0, 'h' },
+					      { 0, 0, 0, 0 } };
+	char err[512];
+	int o, idx;
+	memset(a, 0, sizeof(*a));
+	dsim_config_defaults(&a->cfg);
+	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+		char *end;
+		switch (o) {
+		case 'h':
+			fputs(usage_ivshmem, stdout);
+			return 0;
+		case '?':
+			return usage_error("bad option");
+		case 's':
+			a->socket = optarg;
+			break;
+		case 'r':
+			a->ram = optarg;
+			break;
+		case 'C':
+			a->control = optarg;
+			break;
+		case 'v':
+			errno = 0;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (errno || *end || v == 0 || v > 1024)
+				return usage_error("--vectors: expected a number from 1 to 1024");
+			a->vectors = (unsigned)v;
+			break;
+		default:
+			if (dsim_config_set(&a->cfg, opts[idx].name, o == 'p' ? NULL : optarg, err,
+					    sizeof(err)))
+				return usage_error(err);
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument");
+	if (!a->socket || !a->ram)
+		return usage_error("--socket PATH and --guest-ram FILE are required");
+	return -1;
+}
+
+int devsim_cmd_ivshmem(int argc, char **argv)
+{
+	struct ivshmem_args a;
+	int rc = parse(argc, argv, &a);
+	if (rc >= 0)
+		return rc;
+	char err[512];
+	struct dsim_dev *dev;
+	if (dsim_dev_create(&a.cfg, &dev, err, sizeof(err))) {
+		fprintf(stderr, "devsim: %s\n", err);
+		return 1;
+	}
+	struct signals sg = { .fd = -1 };
+	struct ivshmem_server ivs = { .listen_fd = -1, .client_fd = -1, .retry_fd = -1 };
+	struct dsim_server ctl;
+	dsim_server_init(&ctl, dev, true);
+	ctl.control_only = true;
+	rc = watch_signals(&sg, dev);
+	if (rc)
+		snprintf(err, sizeof(err), "cannot watch signals: %s", strerror(-rc));
+	if (!rc)
+		rc = ivshmem_server_start(&ivs, dev, a.socket, a.ram,
+					  a.vectors ? a.vectors : dev->num_kicks, true, err,
+					  sizeof(err));
+	if (!rc && a.control)
+		rc = dsim_server_listen(&ctl, a.control, err, sizeof(err));
+	if (!rc) {
+		fprintf(stderr,
+			"devsim: ivshmem server at %s (%llu bytes %s, %u queues, vectors=%u)%s%s\n",
+			a.socket, (unsigned long long)dev->st.capacity,
+			a.cfg.backing[0] ? a.cfg.backing : "RAM", a.cfg.queues, ivs.vectors,
+			a.control ? ", control socket " : "", a.control ? a.control : "");
+		rc = dsim_dev_run(dev);
+		fprintf(stderr, "devsim: stopped\n");
+	} else {
+		fprintf(stderr, "devsim: %s\n", err);
+	}
+	dsim_server_close(&ctl);
+	ivshmem_server_stop(&ivs);
+	if (sg.fd >= 0)
+		close(sg.fd);
+	dsim_dev_destroy(dev);
+	return rc ? 1 : 0;
+}
