@@ -299,10 +299,8 @@ static int run(const struct options *o, drv_dev *dev, int sfd)
 	rc = raise_events(o, q);
 	if (!rc)
 		rc = event_loop(o, q, sfd, &t, &why);
-	if (drain(o, q, slots, &t) && !rc)
-		rc = APP_EXIT_RUNTIME;
 	if (!rc && why == STOP_TIMEOUT) {
-		printf("timed out after %g s with %llu events\n", o->timeout,
+		printf("timed out after %g s with %llu events; cancelling\n", o->timeout,
 		       (unsigned long long)t.events);
 		if (o->count) {
 			fprintf(stderr, PROG ": timed out: %llu of %llu events arrived\n",
@@ -310,6 +308,8 @@ static int run(const struct options *o, drv_dev *dev, int sfd)
 			rc = APP_EXIT_RUNTIME;
 		}
 	}
+	if (drain(o, q, slots, &t) && !rc)
+		rc = APP_EXIT_RUNTIME;
 out:
 	if (q && drv_queue_destroy(q) < 0 && !rc)
 		rc = app_fail(PROG, "destroying the queue");
