@@ -18,9 +18,13 @@
 #include "queue/queue.h"
 
 #define REGISTER_WAIT_NS 2000000000ull
+#define IVSHMEM_DOORBELL 0x0c /* BAR0 register: write (peer << 16) | vector */
 
 struct dsim {
 	volatile uint8_t *regs;
+	/* PCI (ivshmem-doorbell carrier): BAR0's doorbell register and devsim's peer id. */
+	volatile uint32_t *doorbell;
+	uint32_t doorbell_peer;
 	unsigned poll_refs; /* queues that asked the device to poll */
 };
 
@@ -55,8 +59,29 @@ static void wr64(struct dsim *d, unsigned off, uint64_t v)
 
 static void kick(drv_dev *dev, unsigned vector)
 {
+	struct dsim *d = dev->drv_priv;
 	if (dev->bus->kick)
 		dev->bus->kick(dev, vector);
+	else if (d->doorbell)
+		__atomic_store_n(d->doorbell, d->doorbell_peer << 16 | vector, __ATOMIC_RELEASE);
+}
+
+/* On PCI the device is reached through ivshmem-doorbell: BAR0 holds the doorbell. */
+static int map_doorbell(drv_dev *dev, struct dsim *d)
+{
+	volatile void *va;
+	size_t len;
+	if (dev->bus->kick)
+		return 0;
+	int err = dev->bus->map_region(dev, 0, &va, &len);
+	if (!err && len < IVSHMEM_DOORBELL + 4)
+		err = drv_fail(-ENODEV, "BAR0 of %s is too small for an ivshmem doorbell",
+			       dev->info.address);
+	if (err)
+		return err;
+	d->doorbell = (volatile uint32_t *)((volatile uint8_t *)va + IVSHMEM_DOORBELL);
+	d->doorbell_peer = rd32(d, DSIM_REG_DOORBELL_PEER);
+	return 0;
 }
 
 /* Waits until (reg & mask) == want, up to REGISTER_WAIT_NS. */
@@ -142,6 +167,8 @@ static int dsim_probe(drv_dev *dev)
 		d->regs = (volatile uint8_t *)va;
 		err = identify(dev, d);
 	}
+	if (!err)
+		err = map_doorbell(dev, d);
 	if (!err)
 		err = reset(dev);
 	if (!err) {
