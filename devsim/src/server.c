@@ -16,6 +16,9 @@
 #include "devsim/proto.h"
 #include "regs.h"
 
+_Static_assert(sizeof(((struct devsim_stats_reply *)0)->stat) == 8 * DSIM_STAT_COUNT,
+	       "STATS reply carries every counter");
+
 struct dsim_conn {
 	struct dsim_server *srv;
 	int fd;
