@@ -227,15 +227,13 @@ static void uio_irq_ack(drv_dev *dev, unsigned vector)
 	(void)n;
 	/*
 	 * The kernel's handler masked INTx (command bit 10) and uio_pci_generic
-	 * has no write() to undo it, so unmask through config space. Only the
-	 * command register's high byte is written, leaving bus mastering alone.
+	 * has no write() to undo it, so unmask through config space. The whole
+	 * 16-bit command register is written: QEMU 7.2 re-evaluates the INTx
+	 * line only for writes that cover byte 4, and after a write of byte 5
+	 * alone its line state goes wrong (lost interrupts, then a storm that
+	 * makes the kernel disable the IRQ).
 	 */
-	uint8_t hi;
-	if (uio_config_read(dev, DRV_PCI_COMMAND + 1, &hi, 1) == 0 &&
-	    (hi & (DRV_PCI_CMD_INTX_DISABLE >> 8))) {
-		hi &= (uint8_t) ~(DRV_PCI_CMD_INTX_DISABLE >> 8);
-		uio_config_write(dev, DRV_PCI_COMMAND + 1, &hi, 1);
-	}
+	(void)drv_pci_command_update(&drv_bus_uio, dev, 0, DRV_PCI_CMD_INTX_DISABLE);
 }
 
 static int uio_dma_map(drv_dev *dev, size_t len, struct drv_dma_region *out)
