@@ -5,6 +5,7 @@
  * starts each one from the previous one's completion interrupt, so a batch
  * submitted at once completes in order, one DMA every 100 ms (emulator time).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,7 +295,13 @@ static int cmd_raise(struct options *o, int argc, char **argv)
 {
 	if (argc != 1)
 		app_usage_error(PROG, "raise takes one value");
-	uint64_t value = app_parse_u64(PROG, "raise", argv[0], 1, UINT32_MAX, 0);
+	char *end;
+	errno = 0;
+	unsigned long long value = strtoull(argv[0], &end, 0);
+	if (errno || end == argv[0] || *end || argv[0][0] == '-' || value == 0 ||
+	    value > UINT32_MAX)
+		app_usage_error(PROG, "raise needs a 32-bit value such as 0x1000, not '%s'",
+				argv[0]);
 	drv_dev *dev;
 	drv_queue *q;
 	int rc = open_queue(o, &dev, &q, 0);
@@ -314,8 +321,8 @@ static int cmd_raise(struct options *o, int argc, char **argv)
 			strerror(-ev.status));
 		rc = APP_EXIT_RUNTIME;
 	} else {
-		printf("raised 0x%llx, WAIT_EVENT received 0x%x after %.3f ms\n",
-		       (unsigned long long)value, got, ms_between(t0, ev.complete_ns));
+		printf("raised 0x%llx, WAIT_EVENT received 0x%x after %.3f ms\n", value, got,
+		       ms_between(t0, ev.complete_ns));
 		rc = got == value ? 0 : APP_EXIT_RUNTIME;
 	}
 	close_queue(dev, q);

@@ -33,9 +33,9 @@ enum edu_ctl {
 	/*
 	 * arg[0] = a non-zero 32-bit value without bits 0x1 and 0x100 (the
 	 * device uses those for its own completions). The device raises an
-	 * interrupt carrying it; a parked DRV_OP_WAIT_EVENT completes with
-	 * result = the value. Values raised before being collected are ORed
-	 * together by the device.
+	 * interrupt carrying it; a parked DRV_OP_WAIT_EVENT gets the value in
+	 * its buffer (uint32_t, result = 4). Each raise is a separate event;
+	 * raises nobody waits for are kept (up to 16) for later WAIT_EVENTs.
 	 */
 	EDU_CTL_RAISE = 4,
 };

@@ -273,6 +273,29 @@ static uint64_t run_instant(struct edu_dev *e, const struct drv_slot *s)
 	}
 }
 
+static void backlog_add(struct edu_queue *eq, uint32_t value)
+{
+	if (eq->backlog_count == EDU_EVENT_BACKLOG) {
+		/* Full: merge into the newest, as the device itself would. */
+		eq->backlog[(eq->backlog_head + eq->backlog_count - 1) % EDU_EVENT_BACKLOG] |=
+		    value;
+		return;
+	}
+	eq->backlog[(eq->backlog_head + eq->backlog_count++) % EDU_EVENT_BACKLOG] = value;
+}
+
+/* Reads and acknowledges the interrupt status, so a level-triggered line drops. */
+static void collect_irq(struct edu_dev *e, struct edu_queue *eq)
+{
+	uint32_t status = rd(e, EDU_REG_IRQ_STATUS);
+	if (!status)
+		return;
+	wr(e, EDU_REG_IRQ_ACK, status);
+	eq->irq_seen |= status & ~EDU_IRQ_EVENT_MASK;
+	if (status & EDU_IRQ_EVENT_MASK)
+		backlog_add(eq, status & EDU_IRQ_EVENT_MASK);
+}
+
 /* Finishes what the device has done at the FIFO head and starts the next; returns the count. */
 static int advance(drv_queue *q, struct edu_dev *e, struct edu_queue *eq, unsigned budget)
 {
@@ -291,6 +314,9 @@ static int advance(drv_queue *q, struct edu_dev *e, struct edu_queue *eq, unsign
 			continue;
 		} else {
 			result = run_instant(e, s);
+			/* edu sets IRQ_STATUS during the write: collect it so raises stay apart. */
+			if (s->op == DRV_OP_CONTROL && s->code == EDU_CTL_RAISE)
+				collect_irq(e, eq);
 		}
 		ring_pop(&eq->fifo);
 		eq->ready--;
@@ -299,17 +325,6 @@ static int advance(drv_queue *q, struct edu_dev *e, struct edu_queue *eq, unsign
 	}
 	start_head(e, eq);
 	return n;
-}
-
-static void backlog_add(struct edu_queue *eq, uint32_t value)
-{
-	if (eq->backlog_count == EDU_EVENT_BACKLOG) {
-		/* Full: merge into the newest, as the device itself would. */
-		eq->backlog[(eq->backlog_head + eq->backlog_count - 1) % EDU_EVENT_BACKLOG] |=
-		    value;
-		return;
-	}
-	eq->backlog[(eq->backlog_head + eq->backlog_count++) % EDU_EVENT_BACKLOG] = value;
 }
 
 /* Hands raised values to parked WAIT_EVENT requests, oldest first. */
@@ -328,18 +343,6 @@ static int deliver_events(drv_queue *q, struct edu_queue *eq, unsigned budget)
 		n++;
 	}
 	return n;
-}
-
-/* Reads and acknowledges the interrupt status, so a level-triggered line drops. */
-static void collect_irq(struct edu_dev *e, struct edu_queue *eq)
-{
-	uint32_t status = rd(e, EDU_REG_IRQ_STATUS);
-	if (!status)
-		return;
-	wr(e, EDU_REG_IRQ_ACK, status);
-	eq->irq_seen |= status & ~EDU_IRQ_EVENT_MASK;
-	if (status & EDU_IRQ_EVENT_MASK)
-		backlog_add(eq, status & EDU_IRQ_EVENT_MASK);
 }
 
 /* ---- drv_dev_ops ------------------------------------------------------------ */
