@@ -89,12 +89,23 @@ static int cancel_locked(drv_queue *q, struct drv_req *req)
 	return drv_slot_abort(q, s);
 }
 
+/* A driver may complete a cancelled request at once (edu, for a queued one). */
+static void after_cancel(drv_queue *q, uint64_t before)
+{
+	if (q->progress == before)
+		return;
+	drv_queue_signal(q);
+	drv_queue_run_callbacks(q);
+}
+
 DRV_API int drv_cancel(drv_queue *q, struct drv_req *req)
 {
 	if (!q)
 		return drv_fail(-EINVAL, "drv_cancel: NULL queue");
 	pthread_mutex_lock(&q->lock);
+	uint64_t before = q->progress;
 	int err = cancel_locked(q, req);
+	after_cancel(q, before);
 	pthread_mutex_unlock(&q->lock);
 	if (err == -ENOENT)
 		return drv_fail(-ENOENT, "request is not pending on this queue");
@@ -108,6 +119,7 @@ DRV_API int drv_cancel_all(drv_queue *q)
 	if (!q)
 		return drv_fail(-EINVAL, "drv_cancel_all: NULL queue");
 	pthread_mutex_lock(&q->lock);
+	uint64_t before = q->progress;
 	int pending = 0;
 	for (unsigned i = 0; i < q->depth; i++) {
 		struct drv_slot *s = &q->slots[i];
@@ -116,6 +128,7 @@ DRV_API int drv_cancel_all(drv_queue *q)
 		pending++;
 		(void)cancel_locked(q, s->req);
 	}
+	after_cancel(q, before);
 	pthread_mutex_unlock(&q->lock);
 	return pending;
 }
