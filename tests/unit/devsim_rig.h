@@ -234,6 +234,27 @@ static inline struct dsim_sqe rig_ctl(uint32_t code, uint32_t tag)
 	return (struct dsim_sqe){ .opcode = DSIM_OP_CONTROL, .tag = tag, .code = code };
 }
 
+static inline struct dsim_sqe rig_wait_event(uint32_t tag, uint64_t data_off, uint32_t len)
+{
+	return (struct dsim_sqe){
+		.opcode = DSIM_OP_WAIT_EVENT, .tag = tag, .addr = rig_bus(data_off), .length = len
+	};
+}
+
+static inline struct dsim_config rig_small_config(void)
+{
+	struct dsim_config cfg;
+	dsim_config_defaults(&cfg);
+	cfg.capacity = 1u << 20;
+	cfg.queues = 2;
+	return cfg;
+}
+
+static inline void rig_set_latency(struct dsim_config *cfg, unsigned op, uint64_t ns)
+{
+	cfg->timing.op[op] = (struct dsim_op_timing){ .dist = DSIM_DIST_FIXED, .mean_ns = ns };
+}
+
 /* Reads the irq eventfd of vector v without blocking; returns the count (0 if none). */
 static inline uint64_t rig_irqs(struct rig *r, unsigned v)
 {
