@@ -17,8 +17,12 @@
 enum { EV_IRQ = 1, EV_SW = 2, EV_HEALTH = 3 };
 
 #define ALIVE_CHECK_NS 1000000ull
-/* Without a health fd a device that vanishes is noticed by polling alive(). */
-#define SLEEP_CAP_NO_HEALTH_NS 100000000ull
+/*
+ * Sleeps are capped when a wake-up could go unseen: without a health fd a
+ * vanished device is only noticed by polling alive(), and a vector shared
+ * by two queues may be acknowledged by the other queue's waiter.
+ */
+#define SLEEP_CAP_NS 100000000ull
 
 DRV_API uint64_t drv_now_ns(void)
 {
@@ -114,8 +118,10 @@ static int ms_until(uint64_t wake)
 static void sleep_on_fd(drv_queue *q, uint64_t wake)
 {
 	uint64_t now = drv_now_ns();
-	if (q->health_fd < 0 && wake > now + SLEEP_CAP_NO_HEALTH_NS)
-		wake = now + SLEEP_CAP_NO_HEALTH_NS;
+	const struct drv_info *info = &q->dev->info;
+	bool capped = q->health_fd < 0 || info->irq_vectors < info->max_queues;
+	if (capped && wake > now + SLEEP_CAP_NS)
+		wake = now + SLEEP_CAP_NS;
 	q->stats.sleeps++;
 	q->fd_sleeping = true;
 	pthread_mutex_unlock(&q->lock);
@@ -178,7 +184,7 @@ static int timed_wait(drv_queue *q, uint64_t wake)
 int drv_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), void *arg,
 			 uint64_t deadline_ns)
 {
-	if (deadline_ns <= drv_now_ns() && !q->sleeper) {
+	if (q->opts.cmode != DRV_CMODE_POLL && deadline_ns <= drv_now_ns() && !q->sleeper) {
 		/* Called from an fd-driven loop: consume the wake-up before reaping. */
 		pthread_mutex_unlock(&q->lock);
 		drain_fds(q, 0);
