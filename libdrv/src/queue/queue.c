@@ -119,8 +119,17 @@ DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, dr
 		queue_free(q);
 		return err;
 	}
-	if (o.cmode != DRV_CMODE_POLL)
+	if (o.cmode != DRV_CMODE_POLL) {
 		q->irq_fd = dev->bus->irq_fd(dev, q->vector);
+		if (q->irq_fd < 0) {
+			dev->ops->queue_destroy(q);
+			queue_free(q);
+			return drv_fail(-EINVAL,
+					"no interrupt fd for vector %u on bus %s: use "
+					"DRV_CMODE_POLL",
+					q->vector, dev->info.bus);
+		}
+	}
 	q->health_fd = dev->bus->health_fd ? dev->bus->health_fd(dev) : -1;
 	err = open_fds(q);
 	if (err) {
