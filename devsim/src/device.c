@@ -127,6 +127,8 @@ static void reset(struct dsim_dev *d, bool zero_stats)
 	dsim_wr32(d->regs, DSIM_REG_DEVICE_POLLING, 0);
 	dsim_wr32(d->regs, DSIM_REG_POLL_MODE, d->cfg.poll ? 1 : 0);
 	dsim_wr32(d->regs, DSIM_REG_STATUS, 0);
+	/* The page is plain shared memory: a driver may have scribbled on RO registers. */
+	init_identity(d);
 	dsim_wr32(d->regs, DSIM_REG_CONTROL, 0);
 }
 
@@ -175,7 +177,6 @@ int dsim_dev_attach(struct dsim_dev *d)
 		munmap(d->regs, DSIM_REG_PAGE_SIZE);
 	d->regs = page;
 	d->reg_fd = fd;
-	init_identity(d);
 	reset(d, true);
 	for (unsigned i = 0; i < d->num_kicks; i++) {
 		d->kick_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

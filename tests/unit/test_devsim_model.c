@@ -327,6 +327,53 @@ static void test_abort(void **state)
 	rig_stop(&r);
 }
 
+static uint64_t next_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Garbage SQEs: every one completes with some status, and the device stays sound. */
+static void test_random_sqes(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_start(&r, NULL);
+	assert_int_equal(rig_queue(&r, 0, 6), DSIM_QSTS_ENABLED);
+	uint64_t x = 0x1234567887654321ull;
+	for (unsigned i = 0; i < 3000; i++) {
+		struct dsim_sqe s;
+		uint64_t *w = (uint64_t *)(void *)&s;
+		for (unsigned k = 0; k < sizeof(s) / 8; k++)
+			w[k] = next_rand(&x);
+		s.opcode %= 9;
+		if (s.opcode == DSIM_OP_WAIT_EVENT)
+			s.opcode = DSIM_OP_NOP; /* would park forever */
+		if (s.opcode == DSIM_OP_CONTROL && (s.code % 8) == DSIM_CTL_SET_TIMING)
+			s.code = DSIM_CTL_INFO; /* could slow the device down for an hour */
+		if (next_rand(&x) % 2) {
+			s.flags &= 1;
+			s.code %= 8;
+			s.length %= 8192;
+			s.sg_count %= 4;
+			s.offset %= 2u << 20;
+			s.arg[0] %= 1u << 20;
+			s.in_length %= 300;
+			s.addr = rig_bus(DATA + next_rand(&x) % (RIG_MEM - DATA));
+			s.in_addr = rig_bus(DATA + next_rand(&x) % (RIG_MEM - DATA));
+		}
+		s.tag = i;
+		struct dsim_cqe c = rig_do(&r, 0, s);
+		assert_int_equal(c.tag, i);
+		assert_true(c.status < DSIM_SC_COUNT);
+	}
+	assert_int_equal(rig_rd32(&r, DSIM_REG_STATUS), DSIM_STS_READY);
+	assert_int_equal(rig_rd32(&r, DSIM_REG_Q(0, DSIM_Q_QSTATUS)), DSIM_QSTS_ENABLED);
+	rig_stop(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_control_codes),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_abort),
+		cmocka_unit_test(test_random_sqes),
 	};
 	return cmocka_run_group_tests_name("devsim model", tests, NULL, NULL);
 }

@@ -297,6 +297,37 @@ static void test_file_storage_persists(void **state)
 	unlink(path);
 }
 
+/* Garbage in every register: the device reports errors, then recovers by reset. */
+static void test_random_registers(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_start(&r, NULL);
+	uint64_t x = 0x0badc0ffee0ddf00ull;
+	for (unsigned i = 0; i < 2000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		uint32_t off = (uint32_t)(x % (DSIM_REG_PAGE_SIZE / 4)) * 4;
+		if (off >= DSIM_REG_STAT_BASE && off < DSIM_REG_QUEUE_BASE)
+			continue;
+		rig_wr32(&r, off, (uint32_t)(x >> 32) % 4 ? (uint32_t)(x >> 20) : 1);
+		rig_kick(&r, (unsigned)(x >> 40) % r.d->num_kicks);
+	}
+	rig_wr32(&r, DSIM_REG_CONTROL, DSIM_CTRL_RESET);
+	rig_kick(&r, DSIM_KICK_ADMIN);
+	assert_int_equal(rig_wait_reg(&r, DSIM_REG_CONTROL, ~0u, 0), 0);
+	assert_int_equal(rig_rd32(&r, DSIM_REG_MAGIC), DSIM_MAGIC);
+	rig_wr32(&r, DSIM_REG_CONTROL, DSIM_CTRL_ENABLE);
+	rig_kick(&r, DSIM_KICK_ADMIN);
+	assert_int_equal(rig_wait_reg(&r, DSIM_REG_STATUS, ~0u, DSIM_STS_READY), 0);
+	assert_int_equal(rig_queue(&r, 1, 4), DSIM_QSTS_ENABLED);
+	struct dsim_cqe c = rig_do(&r, 1, (struct dsim_sqe){ .opcode = DSIM_OP_NOP, .tag = 77 });
+	assert_int_equal(c.tag, 77);
+	assert_int_equal(c.status, DSIM_SC_SUCCESS);
+	rig_stop(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -307,6 +338,7 @@ int main(void)
 		cmocka_unit_test(test_cq_never_overrun),
 		cmocka_unit_test(test_device_polling),
 		cmocka_unit_test(test_file_storage_persists),
+		cmocka_unit_test(test_random_registers),
 	};
 	return cmocka_run_group_tests_name("devsim timing and state", tests, NULL, NULL);
 }
