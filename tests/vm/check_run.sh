@@ -17,7 +17,8 @@ check() { # description, then a test expression
 	if "$@"; then
 		echo "ok:   $what"
 	else
-		echo "FAIL: $what"
+		echo "FAIL: $what (vm/run exit status $status; its stdout and stderr follow)"
+		cat "$work/out" "$work/err"
 		failures=$((failures + 1))
 	fi
 }
