@@ -14,18 +14,10 @@
 #include "error.h"
 #include "queue/queue.h"
 
-/* Buses and drivers built later are weak: absent ones are reported, not linked. */
-extern const struct drv_bus_ops drv_bus_sim __attribute__((weak));
-extern const struct drv_bus_ops drv_bus_uio __attribute__((weak));
-extern const struct drv_bus_ops drv_bus_vfio __attribute__((weak));
-extern const struct drv_dev_ops drv_dev_dsim __attribute__((weak));
-extern const struct drv_dev_ops drv_dev_edu __attribute__((weak));
-
-#define CLOSE_GRACE_NS 1000000000ull
+#include "dev/edu_regs.h"
 #include "devsim/dsim_hw.h"
 
-#define EDU_VENDOR 0x1234u
-#define EDU_DEVICE 0x11e8u
+#define CLOSE_GRACE_NS 1000000000ull
 
 /* pci:ADDR means whichever of uio/vfio the function is bound to. */
 static int pci_bus_of(const char *addr, const struct drv_bus_ops **bus)
@@ -56,7 +48,7 @@ static int pick_bus(const char *uri, const struct drv_bus_ops **bus, const char 
 {
 	static const struct {
 		const char *scheme;
-		const struct drv_bus_ops *ops;
+		const struct drv_bus_ops *ops; /* NULL: decided by the kernel driver bound */
 	} schemes[] = {
 		{ "sim:", &drv_bus_sim },
 		{ "uio:", &drv_bus_uio },
@@ -69,14 +61,7 @@ static int pick_bus(const char *uri, const struct drv_bus_ops **bus, const char 
 			continue;
 		*addr = uri + n;
 		*bus = schemes[i].ops;
-		int err = *bus ? 0 : pci_bus_of(*addr, bus);
-		if (err)
-			return err;
-		if (!*bus)
-			return drv_fail(-EPROTONOSUPPORT,
-					"this libdrv was built without support for %.*s URIs",
-					(int)n - 1, uri);
-		return 0;
+		return *bus ? 0 : pci_bus_of(*addr, bus);
 	}
 	return drv_fail(-EINVAL,
 			"unknown URI scheme in \"%s\", expected sim:, uio:, vfio: or pci:", uri);
@@ -96,7 +81,7 @@ static int pick_driver(drv_dev *dev)
 		dev->info.device_id = id[1];
 		if (id[0] == DSIM_PCI_VENDOR && id[1] == DSIM_PCI_DEVICE)
 			ops = &drv_dev_dsim;
-		else if (id[0] == EDU_VENDOR && id[1] == EDU_DEVICE)
+		else if (id[0] == EDU_VENDOR_ID && id[1] == EDU_DEVICE_ID)
 			ops = &drv_dev_edu;
 		else
 			return drv_fail(-ENODEV,
@@ -104,11 +89,6 @@ static int pick_driver(drv_dev *dev)
 					"(supported: dsim 1af4:1110, edu 1234:11e8)",
 					id[0], id[1], dev->info.address);
 	}
-	if (!ops)
-		return drv_fail(-EPROTONOSUPPORT,
-				"this libdrv was built without the driver "
-				"for the device at %s",
-				dev->info.address);
 	dev->ops = ops;
 	return 0;
 }
