@@ -117,7 +117,8 @@ static int set_irq_fds(struct vfio *v, int index, const int *fds, unsigned n)
 		.index = (uint32_t)index,
 		.count = n,
 	};
-	memcpy(set->data, fds, n * sizeof(int32_t));
+	if (n)
+		memcpy(set->data, fds, n * sizeof(int32_t));
 	if (ioctl(v->device, VFIO_DEVICE_SET_IRQS, set) != 0)
 		return drv_fail_errno(-errno, "VFIO_DEVICE_SET_IRQS for %u vectors of %s", n,
 				      v->addr);
