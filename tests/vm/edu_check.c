@@ -324,8 +324,9 @@ static int find_edu(char *addr, size_t len)
 			continue;
 		ok &= fscanf(f, "%x", &device) == 1;
 		fclose(f);
-		if (ok && vendor == 0x1234 && device == 0x11e8) {
-			snprintf(addr, len, "%s", e->d_name);
+		size_t name_len = strlen(e->d_name);
+		if (ok && vendor == 0x1234 && device == 0x11e8 && name_len < len) {
+			memcpy(addr, e->d_name, name_len + 1);
 			err = 0;
 		}
 	}
