@@ -12,7 +12,7 @@
 
 #include <stdint.h>
 
-#define DSIM_MAGIC 0x4d495344u /* "DSIM" in little-endian byte order */
+#define DSIM_MAGIC 0x4d495344u   /* "DSIM" in little-endian byte order */
 #define DSIM_VERSION 0x00010000u /* major.minor in the upper/lower 16 bits */
 #define DSIM_REG_PAGE_SIZE 4096u
 
@@ -21,22 +21,22 @@
 #define DSIM_PCI_DEVICE 0x1110u
 
 /* ---- Register page: global registers ---------------------------------- */
-#define DSIM_REG_MAGIC 0x000 /* RO u32 */
-#define DSIM_REG_VERSION 0x004 /* RO u32 */
-#define DSIM_REG_FEATURES 0x008 /* RO u64, DSIM_FEAT_* */
-#define DSIM_REG_NUM_QUEUES 0x010 /* RO u32: queue blocks implemented */
+#define DSIM_REG_MAGIC 0x000          /* RO u32 */
+#define DSIM_REG_VERSION 0x004        /* RO u32 */
+#define DSIM_REG_FEATURES 0x008       /* RO u64, DSIM_FEAT_* */
+#define DSIM_REG_NUM_QUEUES 0x010     /* RO u32: queue blocks implemented */
 #define DSIM_REG_MAX_LOG2_DEPTH 0x014 /* RO u32: largest ring log2 size */
-#define DSIM_REG_MAX_TRANSFER 0x018 /* RO u32: bytes per request */
-#define DSIM_REG_MAX_SG 0x01c /* RO u32: entries per SG list */
-#define DSIM_REG_CAPACITY 0x020 /* RO u64: storage bytes */
-#define DSIM_REG_NUM_VECTORS 0x028 /* RO u32: interrupt vectors */
-#define DSIM_REG_NUM_KICKS 0x02c /* RO u32: doorbell vectors */
-#define DSIM_REG_CONTROL 0x030 /* RW u32, DSIM_CTRL_* */
-#define DSIM_REG_STATUS 0x034 /* RO u32, DSIM_STS_* */
-#define DSIM_REG_EVENTS_QUEUED 0x038 /* RO u32: events waiting for a WAIT_EVENT */
+#define DSIM_REG_MAX_TRANSFER 0x018   /* RO u32: bytes per request */
+#define DSIM_REG_MAX_SG 0x01c         /* RO u32: entries per SG list */
+#define DSIM_REG_CAPACITY 0x020       /* RO u64: storage bytes */
+#define DSIM_REG_NUM_VECTORS 0x028    /* RO u32: interrupt vectors */
+#define DSIM_REG_NUM_KICKS 0x02c      /* RO u32: doorbell vectors */
+#define DSIM_REG_CONTROL 0x030        /* RW u32, DSIM_CTRL_* */
+#define DSIM_REG_STATUS 0x034         /* RO u32, DSIM_STS_* */
+#define DSIM_REG_EVENTS_QUEUED 0x038  /* RO u32: events waiting for a WAIT_EVENT */
 #define DSIM_REG_EVENTS_DROPPED 0x03c /* RO u32: events lost to a full queue */
 #define DSIM_REG_DEVICE_POLLING 0x040 /* RO u32: 1 while the device polls SQ tails */
-#define DSIM_REG_POLL_MODE 0x044 /* RW u32: 1 asks the device to poll SQ tails */
+#define DSIM_REG_POLL_MODE 0x044      /* RW u32: 1 asks the device to poll SQ tails */
 /*
  * RO u32: on PCI (QEMU ivshmem-doorbell) the device's ivshmem peer id, the
  * destination of every doorbell: the driver writes (peer << 16) | kick
@@ -44,39 +44,39 @@
  */
 #define DSIM_REG_DOORBELL_PEER 0x048
 
-#define DSIM_FEAT_SGL (1ull << 0) /* SG lists (DSIM_SQE_F_SGL) */
-#define DSIM_FEAT_EVENTS (1ull << 1) /* WAIT_EVENT and the event queue */
-#define DSIM_FEAT_ABORT (1ull << 2) /* ABORT opcode */
-#define DSIM_FEAT_COALESCE (1ull << 3) /* interrupt coalescing */
-#define DSIM_FEAT_PERSISTENT (1ull << 4) /* storage survives device restarts */
+#define DSIM_FEAT_SGL (1ull << 0)         /* SG lists (DSIM_SQE_F_SGL) */
+#define DSIM_FEAT_EVENTS (1ull << 1)      /* WAIT_EVENT and the event queue */
+#define DSIM_FEAT_ABORT (1ull << 2)       /* ABORT opcode */
+#define DSIM_FEAT_COALESCE (1ull << 3)    /* interrupt coalescing */
+#define DSIM_FEAT_PERSISTENT (1ull << 4)  /* storage survives device restarts */
 #define DSIM_FEAT_DEVICE_POLL (1ull << 5) /* DSIM_REG_POLL_MODE honoured */
 
 #define DSIM_CTRL_ENABLE (1u << 0) /* device processes queues while set */
-#define DSIM_CTRL_RESET (1u << 1) /* write 1: reset; reads back 0 when done */
+#define DSIM_CTRL_RESET (1u << 1)  /* write 1: reset; reads back 0 when done */
 
 #define DSIM_STS_READY (1u << 0) /* enabled and accepting work */
 #define DSIM_STS_FATAL (1u << 1) /* device stopped; see DSIM_STS_CODE */
-#define DSIM_STS_CODE_SHIFT 8 /* fatal code, DSIM_FATAL_* */
+#define DSIM_STS_CODE_SHIFT 8    /* fatal code, DSIM_FATAL_* */
 #define DSIM_STS_CODE(sts) (((sts) >> DSIM_STS_CODE_SHIFT) & 0xffu)
 
 enum dsim_fatal {
 	DSIM_FATAL_NONE = 0,
-	DSIM_FATAL_INTERNAL = 1, /* storage I/O failed or the model broke */
+	DSIM_FATAL_INTERNAL = 1,  /* storage I/O failed or the model broke */
 	DSIM_FATAL_HOST_GONE = 2, /* DMA memory went away (client died) */
 };
 
 /* ---- Register page: statistics (RO u64 counters, reset by CTRL_RESET) -- */
 #define DSIM_REG_STAT_BASE 0x100
-#define DSIM_STAT_SUBMITTED 0 /* SQEs fetched */
-#define DSIM_STAT_COMPLETED 1 /* CQEs posted */
-#define DSIM_STAT_ERRORS 2 /* CQEs with a status other than SUCCESS */
-#define DSIM_STAT_BYTES_READ 3 /* storage -> host bytes */
+#define DSIM_STAT_SUBMITTED 0     /* SQEs fetched */
+#define DSIM_STAT_COMPLETED 1     /* CQEs posted */
+#define DSIM_STAT_ERRORS 2        /* CQEs with a status other than SUCCESS */
+#define DSIM_STAT_BYTES_READ 3    /* storage -> host bytes */
 #define DSIM_STAT_BYTES_WRITTEN 4 /* host -> storage bytes */
-#define DSIM_STAT_KICKS 5 /* doorbells received */
-#define DSIM_STAT_INTERRUPTS 6 /* interrupts raised */
-#define DSIM_STAT_DMA_ERRORS 7 /* accesses outside the DMA windows */
-#define DSIM_STAT_EVENTS 8 /* events raised */
-#define DSIM_STAT_ABORTS 9 /* requests completed as ABORTED */
+#define DSIM_STAT_KICKS 5         /* doorbells received */
+#define DSIM_STAT_INTERRUPTS 6    /* interrupts raised */
+#define DSIM_STAT_DMA_ERRORS 7    /* accesses outside the DMA windows */
+#define DSIM_STAT_EVENTS 8        /* events raised */
+#define DSIM_STAT_ABORTS 9        /* requests completed as ABORTED */
 #define DSIM_STAT_COUNT 10
 #define DSIM_REG_STAT(i) (DSIM_REG_STAT_BASE + 8u * (i))
 
@@ -86,19 +86,19 @@ enum dsim_fatal {
 #define DSIM_QUEUE_STRIDE 0x40
 #define DSIM_REG_Q(q, reg) (DSIM_REG_QUEUE_BASE + DSIM_QUEUE_STRIDE * (q) + (reg))
 
-#define DSIM_Q_SQ_BASE 0x00 /* RW u64: bus address of the submission ring */
-#define DSIM_Q_CQ_BASE 0x08 /* RW u64: bus address of the completion ring */
-#define DSIM_Q_LOG2_SIZE 0x10 /* RW u32: entries = 1 << value, both rings */
-#define DSIM_Q_VECTOR 0x14 /* RW u32: interrupt vector of this queue */
-#define DSIM_Q_ENABLE 0x18 /* RW u32: 1 = enabled; 0 = disable (drops work) */
-#define DSIM_Q_QSTATUS 0x1c /* RO u32, DSIM_QSTS_* */
-#define DSIM_Q_SQ_TAIL 0x20 /* RW u32: driver's producer index (mod size) */
-#define DSIM_Q_SQ_HEAD 0x24 /* RO u32: device's consumer index */
-#define DSIM_Q_CQ_HEAD 0x28 /* RW u32: driver's consumer index */
-#define DSIM_Q_CQ_TAIL 0x2c /* RO u32: device's producer index */
+#define DSIM_Q_SQ_BASE 0x00    /* RW u64: bus address of the submission ring */
+#define DSIM_Q_CQ_BASE 0x08    /* RW u64: bus address of the completion ring */
+#define DSIM_Q_LOG2_SIZE 0x10  /* RW u32: entries = 1 << value, both rings */
+#define DSIM_Q_VECTOR 0x14     /* RW u32: interrupt vector of this queue */
+#define DSIM_Q_ENABLE 0x18     /* RW u32: 1 = enabled; 0 = disable (drops work) */
+#define DSIM_Q_QSTATUS 0x1c    /* RO u32, DSIM_QSTS_* */
+#define DSIM_Q_SQ_TAIL 0x20    /* RW u32: driver's producer index (mod size) */
+#define DSIM_Q_SQ_HEAD 0x24    /* RO u32: device's consumer index */
+#define DSIM_Q_CQ_HEAD 0x28    /* RW u32: driver's consumer index */
+#define DSIM_Q_CQ_TAIL 0x2c    /* RO u32: device's producer index */
 #define DSIM_Q_COAL_COUNT 0x30 /* RW u32: interrupt after N CQEs (0,1 = each) */
-#define DSIM_Q_COAL_USEC 0x34 /* RW u32: ... or N us after the first unsignalled */
-#define DSIM_Q_IRQ_MASK 0x38 /* RW u32: 1 = no interrupts (driver polls) */
+#define DSIM_Q_COAL_USEC 0x34  /* RW u32: ... or N us after the first unsignalled */
+#define DSIM_Q_IRQ_MASK 0x38   /* RW u32: 1 = no interrupts (driver polls) */
 
 #define DSIM_QSTS_ENABLED (1u << 0)
 #define DSIM_QSTS_ERROR (1u << 1) /* queue stopped; see DSIM_QSTS_CODE */
@@ -108,9 +108,9 @@ enum dsim_fatal {
 enum dsim_queue_error {
 	DSIM_QERR_NONE = 0,
 	DSIM_QERR_BAD_CONFIG = 1, /* log2 size, vector or ring alignment invalid */
-	DSIM_QERR_BAD_TAIL = 2, /* SQ_TAIL outside the ring */
-	DSIM_QERR_BAD_HEAD = 3, /* CQ_HEAD outside the ring */
-	DSIM_QERR_RING_DMA = 4, /* a ring address is outside the DMA windows */
+	DSIM_QERR_BAD_TAIL = 2,   /* SQ_TAIL outside the ring */
+	DSIM_QERR_BAD_HEAD = 3,   /* CQ_HEAD outside the ring */
+	DSIM_QERR_RING_DMA = 4,   /* a ring address is outside the DMA windows */
 };
 
 /*
@@ -127,12 +127,12 @@ enum dsim_queue_error {
 /* ---- Submission queue entry (64 bytes) -------------------------------- */
 enum dsim_opcode {
 	DSIM_OP_NOP = 0,
-	DSIM_OP_READ = 1, /* storage[offset, +length) -> addr */
-	DSIM_OP_WRITE = 2, /* addr -> storage[offset, +length) */
-	DSIM_OP_FLUSH = 3, /* make completed writes durable */
-	DSIM_OP_CONTROL = 4, /* control code in `code`, see dsim_ctl */
+	DSIM_OP_READ = 1,       /* storage[offset, +length) -> addr */
+	DSIM_OP_WRITE = 2,      /* addr -> storage[offset, +length) */
+	DSIM_OP_FLUSH = 3,      /* make completed writes durable */
+	DSIM_OP_CONTROL = 4,    /* control code in `code`, see dsim_ctl */
 	DSIM_OP_WAIT_EVENT = 5, /* park until an event; payload -> addr */
-	DSIM_OP_ABORT = 6, /* complete `abort_tag` as ABORTED if not done */
+	DSIM_OP_ABORT = 6,      /* complete `abort_tag` as ABORTED if not done */
 	DSIM_OP_COUNT
 };
 
@@ -141,16 +141,16 @@ enum dsim_opcode {
 struct dsim_sqe {
 	uint8_t opcode;
 	uint8_t flags;
-	uint16_t sg_count; /* with DSIM_SQE_F_SGL */
-	uint32_t tag; /* echoed in the CQE */
-	uint64_t offset; /* storage offset (READ/WRITE, FILL, CRC32C) */
-	uint32_t length; /* bytes at addr (data / control output) */
-	uint32_t code; /* CONTROL: dsim_ctl */
-	uint64_t addr; /* data buffer, control output, event buffer, or SG list */
-	uint64_t in_addr; /* CONTROL input buffer */
+	uint16_t sg_count;  /* with DSIM_SQE_F_SGL */
+	uint32_t tag;       /* echoed in the CQE */
+	uint64_t offset;    /* storage offset (READ/WRITE, FILL, CRC32C) */
+	uint32_t length;    /* bytes at addr (data / control output) */
+	uint32_t code;      /* CONTROL: dsim_ctl */
+	uint64_t addr;      /* data buffer, control output, event buffer, or SG list */
+	uint64_t in_addr;   /* CONTROL input buffer */
 	uint32_t in_length; /* CONTROL input bytes */
 	uint32_t abort_tag; /* ABORT: tag to abort */
-	uint64_t arg[2]; /* CONTROL arguments */
+	uint64_t arg[2];    /* CONTROL arguments */
 };
 
 struct dsim_sge {
@@ -164,35 +164,35 @@ enum dsim_status {
 	DSIM_SC_SUCCESS = 0,
 	DSIM_SC_INVALID_OPCODE = 1,
 	DSIM_SC_INVALID_FIELD = 2, /* reserved bits, bad SG list, zero length... */
-	DSIM_SC_OUT_OF_RANGE = 3, /* storage range past capacity; nothing done */
-	DSIM_SC_DMA_ERROR = 4, /* an address outside the DMA windows */
+	DSIM_SC_OUT_OF_RANGE = 3,  /* storage range past capacity; nothing done */
+	DSIM_SC_DMA_ERROR = 4,     /* an address outside the DMA windows */
 	DSIM_SC_ABORTED = 5,
-	DSIM_SC_TOO_LARGE = 6, /* length > MAX_TRANSFER or sg_count > MAX_SG */
-	DSIM_SC_INTERNAL = 7, /* storage I/O error */
+	DSIM_SC_TOO_LARGE = 6,    /* length > MAX_TRANSFER or sg_count > MAX_SG */
+	DSIM_SC_INTERNAL = 7,     /* storage I/O error */
 	DSIM_SC_INVALID_CODE = 8, /* unknown control code */
 	DSIM_SC_COUNT
 };
 
-#define DSIM_CQE_F_PHASE (1u << 0) /* 1 on the first pass, flips on each wrap */
+#define DSIM_CQE_F_PHASE (1u << 0)     /* 1 on the first pass, flips on each wrap */
 #define DSIM_CQE_F_TRUNCATED (1u << 1) /* event payload longer than the buffer */
 
 struct dsim_cqe {
 	uint32_t tag;
-	uint16_t status; /* dsim_status */
-	uint16_t flags; /* DSIM_CQE_F_* */
-	uint32_t result; /* bytes transferred, or the control code's value */
+	uint16_t status;  /* dsim_status */
+	uint16_t flags;   /* DSIM_CQE_F_* */
+	uint32_t result;  /* bytes transferred, or the control code's value */
 	uint32_t sq_head; /* device's SQ head when the entry was posted */
 };
 
 /* ---- Control codes (DSIM_OP_CONTROL) ---------------------------------- */
 enum dsim_ctl {
-	DSIM_CTL_INFO = 1, /* out: struct dsim_info; result = bytes */
-	DSIM_CTL_ECHO = 2, /* out <- in; result = bytes copied */
-	DSIM_CTL_FILL = 3, /* storage[offset, +arg[0]) = (uint8_t)arg[1] */
-	DSIM_CTL_CRC32C = 4, /* result = CRC-32C of storage[offset, +arg[0]) */
+	DSIM_CTL_INFO = 1,        /* out: struct dsim_info; result = bytes */
+	DSIM_CTL_ECHO = 2,        /* out <- in; result = bytes copied */
+	DSIM_CTL_FILL = 3,        /* storage[offset, +arg[0]) = (uint8_t)arg[1] */
+	DSIM_CTL_CRC32C = 4,      /* result = CRC-32C of storage[offset, +arg[0]) */
 	DSIM_CTL_RAISE_EVENT = 5, /* raise an event; payload = in */
-	DSIM_CTL_SET_TIMING = 6, /* in: struct dsim_timing */
-	DSIM_CTL_GET_STATS = 7, /* out: uint64_t[DSIM_STAT_COUNT] */
+	DSIM_CTL_SET_TIMING = 6,  /* in: struct dsim_timing */
+	DSIM_CTL_GET_STATS = 7,   /* out: uint64_t[DSIM_STAT_COUNT] */
 };
 
 struct dsim_info {
@@ -211,8 +211,8 @@ struct dsim_info {
 
 /* Service time distributions of the timing model. */
 enum dsim_dist {
-	DSIM_DIST_FIXED = 0, /* mean_ns */
-	DSIM_DIST_UNIFORM = 1, /* uniform in [mean_ns - spread_ns, mean_ns + spread_ns] */
+	DSIM_DIST_FIXED = 0,       /* mean_ns */
+	DSIM_DIST_UNIFORM = 1,     /* uniform in [mean_ns - spread_ns, mean_ns + spread_ns] */
 	DSIM_DIST_EXPONENTIAL = 2, /* exponential with mean mean_ns */
 };
 
@@ -225,8 +225,8 @@ struct dsim_op_timing {
 
 struct dsim_timing {
 	struct dsim_op_timing op[DSIM_OP_COUNT]; /* per opcode */
-	uint64_t bandwidth_bps; /* bytes per second across units; 0 = unlimited */
-	uint32_t units; /* requests serviced in parallel; 0 = unlimited */
+	uint64_t bandwidth_bps;                  /* bytes per second across units; 0 = unlimited */
+	uint32_t units;                          /* requests serviced in parallel; 0 = unlimited */
 	uint32_t reserved;
 };
 

@@ -61,7 +61,7 @@ DRV_API int drv_open(const char *uri, const struct drv_open_opts *opts, drv_dev 
 DRV_API int drv_close(drv_dev *dev);
 
 enum drv_irq_mode {
-	DRV_IRQ_NONE = 0, /* no interrupts on this bus: completions are polled */
+	DRV_IRQ_NONE = 0,    /* no interrupts on this bus: completions are polled */
 	DRV_IRQ_EVENTFD = 1, /* simulator: an eventfd per vector */
 	DRV_IRQ_INTX = 2,
 	DRV_IRQ_MSI = 3,
@@ -77,10 +77,10 @@ enum drv_irq_mode {
 #define DRV_FEAT_STORAGE (1ull << 6) /* READ/WRITE address a storage range */
 
 struct drv_info {
-	char driver[16]; /* "dsim", "edu" */
-	char bus[8]; /* "sim", "uio", "vfio" */
+	char driver[16];   /* "dsim", "edu" */
+	char bus[8];       /* "sim", "uio", "vfio" */
 	char address[108]; /* socket path, "inproc" or PCI address */
-	char model[32]; /* device's own description */
+	char model[32];    /* device's own description */
 	uint16_t vendor_id, device_id;
 	uint32_t hw_version;
 	uint64_t features; /* DRV_FEAT_* */
@@ -88,7 +88,7 @@ struct drv_info {
 	uint32_t max_queues;
 	uint32_t max_queue_depth;
 	uint32_t max_transfer; /* bytes per request */
-	uint32_t max_sg; /* SG entries per request */
+	uint32_t max_sg;       /* SG entries per request */
 	uint32_t irq_vectors;
 	enum drv_irq_mode irq_mode;
 	uint64_t dma_pool_bytes;
@@ -117,19 +117,19 @@ struct drv_sge {
 /* ---- Queues ----------------------------------------------------------- */
 
 enum drv_cmode {
-	DRV_CMODE_IRQ = 0, /* sleep on the interrupt */
-	DRV_CMODE_POLL = 1, /* interrupts masked; waiters spin on the ring */
+	DRV_CMODE_IRQ = 0,    /* sleep on the interrupt */
+	DRV_CMODE_POLL = 1,   /* interrupts masked; waiters spin on the ring */
 	DRV_CMODE_HYBRID = 2, /* spin up to spin_ns, then sleep on the interrupt */
 };
 
 struct drv_queue_opts {
 	unsigned depth; /* requests in flight; 0 = 64 */
 	enum drv_cmode cmode;
-	uint64_t spin_ns; /* HYBRID: spin before sleeping; 0 = 20 us */
+	uint64_t spin_ns;        /* HYBRID: spin before sleeping; 0 = 20 us */
 	unsigned coalesce_count; /* interrupt after N completions (0 = each) */
-	unsigned coalesce_usec; /* ... or this long after the first */
-	size_t bounce_bytes; /* buffered-I/O memory; 0 = depth * 64 KiB capped at 16 MiB */
-	int device_poll; /* ask the device to poll the ring (no doorbells) */
+	unsigned coalesce_usec;  /* ... or this long after the first */
+	size_t bounce_bytes;     /* buffered-I/O memory; 0 = depth * 64 KiB capped at 16 MiB */
+	int device_poll;         /* ask the device to poll the ring (no doorbells) */
 };
 
 DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, drv_queue **out);
@@ -145,9 +145,9 @@ DRV_API int drv_queue_fd(drv_queue *q);
 struct drv_queue_stats {
 	uint64_t submitted;
 	uint64_t completed;
-	uint64_t kicks; /* doorbells rung */
+	uint64_t kicks;      /* doorbells rung */
 	uint64_t interrupts; /* interrupt wake-ups consumed */
-	uint64_t sleeps; /* times a waiter blocked in the kernel */
+	uint64_t sleeps;     /* times a waiter blocked in the kernel */
 	uint64_t cancelled;
 	uint64_t timed_out;
 	uint64_t rejected; /* device completions matching no pending request */
@@ -160,10 +160,10 @@ DRV_API int drv_queue_stats(drv_queue *q, struct drv_queue_stats *out);
 
 enum drv_op {
 	DRV_OP_NOP = 0,
-	DRV_OP_READ = 1, /* device -> memory */
+	DRV_OP_READ = 1,  /* device -> memory */
 	DRV_OP_WRITE = 2, /* memory -> device */
 	DRV_OP_FLUSH = 3,
-	DRV_OP_CONTROL = 4, /* DeviceIoControl: code, in buffer, out buffer */
+	DRV_OP_CONTROL = 4,    /* DeviceIoControl: code, in buffer, out buffer */
 	DRV_OP_WAIT_EVENT = 5, /* inverse call: completes when the device raises an event */
 };
 
@@ -178,10 +178,10 @@ typedef void (*drv_req_cb)(struct drv_req *req, void *user_data);
  * output; `in`/`in_len` is the input (always copied).
  */
 struct drv_req {
-	uint8_t op; /* enum drv_op */
+	uint8_t op;    /* enum drv_op */
 	uint8_t flags; /* reserved, 0 */
 	uint16_t nsge;
-	uint32_t code; /* CONTROL: device control code */
+	uint32_t code;   /* CONTROL: device control code */
 	uint64_t offset; /* storage offset, or control argument */
 	void *data;
 	size_t len; /* bytes of data / buf / sgl total */
@@ -190,16 +190,16 @@ struct drv_req {
 	const struct drv_sge *sgl;
 	const void *in;
 	size_t in_len;
-	uint64_t arg[2]; /* CONTROL arguments */
+	uint64_t arg[2];     /* CONTROL arguments */
 	uint64_t timeout_ns; /* 0 = none; past it the request fails -ETIMEDOUT */
-	drv_req_cb cb; /* runs in the thread that processes the completion */
+	drv_req_cb cb;       /* runs in the thread that processes the completion */
 	void *user_data;
 
 	/* Set by libdrv. */
-	int status; /* -EINPROGRESS while pending; then 0 or -errno */
+	int status;            /* -EINPROGRESS while pending; then 0 or -errno */
 	uint32_t result_flags; /* DRV_RESULT_* */
-	uint64_t result; /* bytes transferred, or the control code's value */
-	uint64_t submit_ns; /* CLOCK_MONOTONIC */
+	uint64_t result;       /* bytes transferred, or the control code's value */
+	uint64_t submit_ns;    /* CLOCK_MONOTONIC */
 	uint64_t complete_ns;
 
 	/* Private to libdrv. */
@@ -260,8 +260,8 @@ static inline void drv_prep_flush(struct drv_req *r)
 {
 	drv_prep(r, DRV_OP_FLUSH, 0, NULL, 0);
 }
-static inline void drv_prep_control(struct drv_req *r, uint32_t code, const void *in,
-				    size_t in_len, void *out, size_t out_len)
+static inline void drv_prep_control(struct drv_req *r, uint32_t code, const void *in, size_t in_len,
+				    void *out, size_t out_len)
 {
 	drv_prep(r, DRV_OP_CONTROL, 0, out, out_len);
 	r->code = code;

@@ -24,7 +24,7 @@ struct drv_dma_region {
 	void *va;
 	size_t len;
 	size_t contig;
-	uint64_t bus; /* bus address of byte 0 when contig == len */
+	uint64_t bus;       /* bus address of byte 0 when contig == len */
 	uint64_t *page_bus; /* else: bus address of each contig-sized block */
 	void *bus_priv;
 };

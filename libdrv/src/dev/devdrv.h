@@ -62,10 +62,10 @@ struct drv_dev {
 	void *drv_priv;
 	struct drv_dma_pool dma;
 	struct drv_info info;
-	pthread_mutex_t lock; /* queue list, queue id allocation */
+	pthread_mutex_t lock;     /* queue list, queue id allocation */
 	struct drv_queue *queues; /* singly linked through drv_queue.next */
-	unsigned queue_ids_used; /* bitmap of hardware queue ids */
-	int dead; /* atomic: device unreachable, everything fails -ENODEV */
+	unsigned queue_ids_used;  /* bitmap of hardware queue ids */
+	int dead;                 /* atomic: device unreachable, everything fails -ENODEV */
 	/*
 	 * Highest bus address the device can reach (edu: 28 bits). PCI buses
 	 * fill it at open from the device's id when 0; a driver may lower it
