@@ -1,6 +1,6 @@
 # Shared by the scripts in this directory: repository root and section headers.
 # shellcheck shell=bash
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit
 JOBS=${JOBS:-$(nproc)}
 
 section() {
