@@ -1,7 +1,8 @@
 #!/bin/bash
 # The whole test suite: the default build with every test (including the
-# ones that boot a VM), then the sanitizer build with every test that does not.
-# A failing test stage does not stop the next one; the exit status reports both.
+# ones that boot a VM), then the sanitizer build with every test that does not,
+# then the clang build (warning-free like gcc's) with the quick unit tests.
+# A failing test stage does not stop the next one; the exit status reports them all.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -21,6 +22,12 @@ section "Build (preset asan: AddressSanitizer + UndefinedBehaviorSanitizer)"
 
 section "Tests (preset asan, without the VM tests)"
 ctest --preset asan -LE vm || failed+=("ctest --preset asan -LE vm")
+
+section "Build (preset clang: clang 14, warnings are errors as with gcc)"
+./scripts/build.sh clang
+
+section "Tests (preset clang, unit tests only)"
+ctest --preset clang -L unit || failed+=("ctest --preset clang -L unit")
 
 if [ ${#failed[@]} -ne 0 ]; then
 	section "FAILED: ${failed[*]}"
