@@ -146,7 +146,9 @@ int devsim_cmd_ivshmem(int argc, char **argv)
 		return 1;
 	}
 	struct signals sg = { .fd = -1 };
-	struct ivshmem_server ivs = { .listen_fd = -1, .client_fd = -1, .retry_fd = -1 };
+	struct ivshmem_server ivs = { .listener = DSIM_LISTENER_CLOSED,
+				      .client_fd = -1,
+				      .retry_fd = -1 };
 	struct dsim_server ctl;
 	dsim_server_init(&ctl, dev, true);
 	ctl.control_only = true;

@@ -8,9 +8,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/timerfd.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "guest_ram.h"
@@ -146,7 +144,7 @@ static void on_listen(void *ctx, uint32_t events)
 {
 	(void)events;
 	struct ivshmem_server *s = ctx;
-	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	int fd = accept4(s->listener.fd, NULL, NULL, SOCK_CLOEXEC);
 	if (fd < 0)
 		return;
 	if (s->client_fd >= 0) {
@@ -183,65 +181,6 @@ static void on_listen(void *ctx, uint32_t events)
 	map_ram(s);
 }
 
-/* A socket file nobody answers on is left over from a crash and may go. */
-static int clear_stale(const struct sockaddr_un *sa, char *err, size_t errlen)
-{
-	struct stat sb;
-	if (lstat(sa->sun_path, &sb) < 0)
-		return 0;
-	if (!S_ISSOCK(sb.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a socket: choose another path",
-			 sa->sun_path);
-		return -EEXIST;
-	}
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	int rc = fd < 0 ? -1 : connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	int e = errno;
-	if (fd >= 0)
-		close(fd);
-	if (rc == 0) {
-		snprintf(err, errlen, "something already listens at %s", sa->sun_path);
-		return -EADDRINUSE;
-	}
-	if (e == ECONNREFUSED)
-		unlink(sa->sun_path);
-	return 0;
-}
-
-static int listen_on(struct ivshmem_server *s, const char *path, char *err, size_t errlen)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket path too long (max %zu bytes): %s",
-			 sizeof(sa.sun_path) - 1, path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, path);
-	int rc = clear_stale(&sa, err, errlen);
-	if (rc)
-		return rc;
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	mode_t old = umask(0077);
-	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	int e = errno;
-	umask(old);
-	if (rc == 0 && listen(fd, 4) < 0) {
-		e = errno;
-		unlink(path);
-		rc = -1;
-	}
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(e));
-		close(fd);
-		return -e;
-	}
-	s->listen_fd = fd;
-	strcpy(s->path, path);
-	return 0;
-}
-
 int ivshmem_server_start(struct ivshmem_server *s, struct dsim_dev *dev, const char *path,
 			 const char *ram_path, unsigned vectors, bool log, char *err, size_t errlen)
 {
@@ -249,7 +188,8 @@ int ivshmem_server_start(struct ivshmem_server *s, struct dsim_dev *dev, const c
 	s->dev = dev;
 	s->vectors = vectors;
 	s->log = log;
-	s->listen_fd = s->client_fd = s->retry_fd = -1;
+	s->listener = DSIM_LISTENER_CLOSED;
+	s->client_fd = s->retry_fd = -1;
 	s->next_id = IVSHMEM_DEVSIM_PEER + 1;
 	if (vectors < dev->num_kicks || vectors < dev->num_vectors) {
 		snprintf(err, errlen,
@@ -271,16 +211,10 @@ int ivshmem_server_start(struct ivshmem_server *s, struct dsim_dev *dev, const c
 	s->retry_watch = (struct dsim_watch){ .fd = s->retry_fd, .cb = on_retry, .ctx = s };
 	int rc = dsim_dev_watch(dev, &s->retry_watch);
 	if (!rc)
-		rc = listen_on(s, path, err, errlen);
+		rc = dsim_listener_open(&s->listener, dev, path, SOCK_STREAM, on_listen, s, err,
+					errlen);
 	else
 		snprintf(err, errlen, "cannot watch a timer: %s", strerror(-rc));
-	if (!rc) {
-		s->listen_watch =
-		    (struct dsim_watch){ .fd = s->listen_fd, .cb = on_listen, .ctx = s };
-		rc = dsim_dev_watch(dev, &s->listen_watch);
-		if (rc)
-			snprintf(err, errlen, "cannot watch the socket: %s", strerror(-rc));
-	}
 	if (rc)
 		ivshmem_server_stop(s);
 	return rc;
@@ -292,17 +226,10 @@ void ivshmem_server_stop(struct ivshmem_server *s)
 	s->log = false;
 	drop_client(s, "server stopping");
 	s->log = log;
-	if (s->listen_fd >= 0) {
-		dsim_dev_unwatch(s->dev, &s->listen_watch);
-		close(s->listen_fd);
-		s->listen_fd = -1;
-	}
+	dsim_listener_close(&s->listener, s->dev);
 	if (s->retry_fd >= 0) {
 		dsim_dev_unwatch(s->dev, &s->retry_watch);
 		close(s->retry_fd);
 		s->retry_fd = -1;
 	}
-	if (s->path[0])
-		unlink(s->path);
-	s->path[0] = 0;
 }

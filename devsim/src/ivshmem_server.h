@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "listener.h"
 #include "model.h"
 
 /* devsim's own peer id; DSIM_REG_DOORBELL_PEER tells the guest. */
@@ -23,8 +24,7 @@ struct ivshmem_server {
 	struct dsim_dev *dev;
 	char ram_path[4096];
 	unsigned vectors; /* the guest device's `vectors` property */
-	int listen_fd;
-	struct dsim_watch listen_watch;
+	struct dsim_listener listener;
 	int client_fd; /* the connected QEMU, or -1 */
 	struct dsim_watch client_watch;
 	int64_t client_id;
@@ -33,7 +33,6 @@ struct ivshmem_server {
 	struct dsim_watch retry_watch;
 	bool ram_mapped;
 	bool log;
-	char path[108];
 };
 
 /*

@@ -10,7 +10,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include "devsim/proto.h"
@@ -252,7 +251,7 @@ static void on_listen(void *ctx, uint32_t events)
 {
 	(void)events;
 	struct dsim_server *s = ctx;
-	int fd = accept4(s->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	int fd = accept4(s->listener.fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 	if (fd < 0)
 		return;
 	if (dsim_server_add(s, fd))
@@ -263,74 +262,14 @@ void dsim_server_init(struct dsim_server *s, struct dsim_dev *dev, bool log)
 {
 	memset(s, 0, sizeof(*s));
 	s->dev = dev;
-	s->listen_fd = -1;
+	s->listener = DSIM_LISTENER_CLOSED;
 	s->log = log;
-}
-
-/* A socket file nobody listens on is stale and may go; a live one may not. */
-static int clear_stale(const struct sockaddr_un *sa, char *err, size_t errlen)
-{
-	struct stat sb;
-	if (lstat(sa->sun_path, &sb) < 0)
-		return 0;
-	if (!S_ISSOCK(sb.st_mode)) {
-		snprintf(err, errlen, "%s exists and is not a socket: choose another path",
-			 sa->sun_path);
-		return -EEXIST;
-	}
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	int rc = connect(fd, (const struct sockaddr *)sa, sizeof(*sa));
-	int e = errno;
-	close(fd);
-	if (rc == 0) {
-		snprintf(err, errlen, "another devsim is already listening at %s", sa->sun_path);
-		return -EADDRINUSE;
-	}
-	if (e == ECONNREFUSED)
-		unlink(sa->sun_path);
-	return 0;
 }
 
 int dsim_server_listen(struct dsim_server *s, const char *path, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket path too long (max %zu bytes): %s",
-			 sizeof(sa.sun_path) - 1, path);
-		return -ENAMETOOLONG;
-	}
-	strcpy(sa.sun_path, path);
-	int rc = clear_stale(&sa, err, errlen);
-	if (rc)
-		return rc;
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	mode_t old = umask(0077);
-	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	int e = errno;
-	umask(old);
-	if (rc == 0 && (chmod(path, 0600) < 0 || listen(fd, 16) < 0)) {
-		e = errno;
-		unlink(path);
-		rc = -1;
-	}
-	if (rc < 0) {
-		snprintf(err, errlen, "cannot listen on %s: %s", path, strerror(e));
-		close(fd);
-		return -e;
-	}
-	s->listen_fd = fd;
-	strcpy(s->path, path);
-	s->listen_watch = (struct dsim_watch){ .fd = fd, .cb = on_listen, .ctx = s };
-	rc = dsim_dev_watch(s->dev, &s->listen_watch);
-	if (rc) {
-		snprintf(err, errlen, "cannot watch the socket: %s", strerror(-rc));
-		dsim_server_close(s);
-	}
-	return rc;
+	return dsim_listener_open(&s->listener, s->dev, path, SOCK_SEQPACKET, on_listen, s, err,
+				  errlen);
 }
 
 void dsim_server_close(struct dsim_server *s)
@@ -340,12 +279,5 @@ void dsim_server_close(struct dsim_server *s)
 	while (s->conns)
 		conn_close(s->conns, "server stopping");
 	s->log = log;
-	if (s->listen_fd >= 0) {
-		dsim_dev_unwatch(s->dev, &s->listen_watch);
-		close(s->listen_fd);
-		s->listen_fd = -1;
-	}
-	if (s->path[0])
-		unlink(s->path);
-	s->path[0] = 0;
+	dsim_listener_close(&s->listener, s->dev);
 }

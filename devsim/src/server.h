@@ -9,20 +9,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "listener.h"
 #include "model.h"
 
 struct dsim_conn;
 
 struct dsim_server {
 	struct dsim_dev *dev;
-	int listen_fd;
-	struct dsim_watch listen_watch;
+	struct dsim_listener listener;
 	struct dsim_conn *conns;
 	struct dsim_conn *driver;
 	unsigned next_id;
 	bool log;          /* one stderr line per connect/disconnect */
 	bool control_only; /* HELLO refused: a VM drives the device (devsim ivshmem) */
-	char path[108];    /* socket file to remove on close */
 };
 
 void dsim_server_init(struct dsim_server *s, struct dsim_dev *dev, bool log);
