@@ -2,13 +2,12 @@
 /* `devsim ivshmem`: the dsim device served to a QEMU guest as its ivshmem server. */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "ivshmem_server.h"
 #include "model.h"
@@ -38,38 +37,6 @@ static int usage_error(const char *what)
 	return EXIT_USAGE;
 }
 
-struct signals {
-	int fd;
-	struct dsim_dev *dev;
-	struct dsim_watch watch;
-};
-
-static void on_signal(void *ctx, uint32_t events)
-{
-	(void)events;
-	struct signals *sg = ctx;
-	struct signalfd_siginfo si;
-	while (read(sg->fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		fprintf(stderr, "devsim: %s, stopping\n", strsignal((int)si.ssi_signo));
-	dsim_dev_stop(sg->dev);
-}
-
-static int watch_signals(struct signals *sg, struct dsim_dev *dev)
-{
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	sg->dev = dev;
-	sg->fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (sg->fd < 0)
-		return -errno;
-	sg->watch = (struct dsim_watch){ .fd = sg->fd, .cb = on_signal, .ctx = sg };
-	return dsim_dev_watch(dev, &sg->watch);
-}
-
 struct ivshmem_args {
 	const char *socket, *ram, *control;
 	unsigned vectors;
@@ -79,24 +46,18 @@ struct ivshmem_args {
 /* Returns -1 to go on, else the exit status. */
 static int parse(int argc, char **argv, struct ivshmem_args *a)
 {
-	static const struct option opts[] = { { "socket", required_argument, 0, 's' },
-					      { "guest-ram", required_argument, 0, 'r' },
-					      { "vectors", required_argument, 0, 'v' },
-					      { "control", required_argument, 0, 'C' },
-					      { "capacity", required_argument, 0, 'c' },
-					      { "backing", required_argument, 0, 'b' },
-					      { "queues", required_argument, 0, 'q' },
-					      { "latency", required_argument, 0, 'l' },
-					      { "bandwidth", required_argument, 0, 'w' },
-					      { "units", required_argument, 0, 'u' },
-					      { "poll", no_argument, 0, 'p' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
+	static const struct option own[] = { { "socket", required_argument, 0, 's' },
+					     { "guest-ram", required_argument, 0, 'r' },
+					     { "vectors", required_argument, 0, 'v' },
+					     { "control", required_argument, 0, 'C' },
+					     { "help", no_argument, 0, 'h' } };
+	struct dsim_cli_options opts;
+	dsim_cli_options(&opts, own, sizeof(own) / sizeof(own[0]));
 	char err[512];
 	int o, idx;
 	memset(a, 0, sizeof(*a));
 	dsim_config_defaults(&a->cfg);
-	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+	while ((o = getopt_long(argc, argv, "h", opts.opt, &idx)) != -1) {
 		char *end;
 		switch (o) {
 		case 'h':
@@ -120,10 +81,13 @@ static int parse(int argc, char **argv, struct ivshmem_args *a)
 				return usage_error("--vectors: expected a number from 1 to 1024");
 			a->vectors = (unsigned)v;
 			break;
-		default:
-			if (dsim_config_set(&a->cfg, opts[idx].name, o == 'p' ? NULL : optarg, err,
-					    sizeof(err)))
+		case DSIM_CLI_MODEL_OPT:
+			if (dsim_cli_model_option(&a->cfg, &opts.opt[idx], optarg, err,
+						  sizeof(err)))
 				return usage_error(err);
+			break;
+		default:
+			return usage_error("bad option");
 		}
 	}
 	if (optind < argc)
@@ -145,14 +109,14 @@ int devsim_cmd_ivshmem(int argc, char **argv)
 		fprintf(stderr, "devsim: %s\n", err);
 		return 1;
 	}
-	struct signals sg = { .fd = -1 };
+	struct dsim_cli_signals sg = { .fd = -1 };
 	struct ivshmem_server ivs = { .listener = DSIM_LISTENER_CLOSED,
 				      .client_fd = -1,
 				      .retry_fd = -1 };
 	struct dsim_server ctl;
 	dsim_server_init(&ctl, dev, true);
 	ctl.control_only = true;
-	rc = watch_signals(&sg, dev);
+	rc = dsim_cli_stop_on_signals(&sg, dev);
 	if (rc)
 		snprintf(err, sizeof(err), "cannot watch signals: %s", strerror(-rc));
 	if (!rc)
@@ -174,8 +138,7 @@ int devsim_cmd_ivshmem(int argc, char **argv)
 	}
 	dsim_server_close(&ctl);
 	ivshmem_server_stop(&ivs);
-	if (sg.fd >= 0)
-		close(sg.fd);
+	dsim_cli_signals_close(&sg);
 	dsim_dev_destroy(dev);
 	return rc ? 1 : 0;
 }

@@ -2,15 +2,14 @@
 /* The devsim command: serve the device on a unix socket, raise events, show statistics. */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "config.h"
 #include "devsim/proto.h"
 #include "ivshmem_server.h"
@@ -56,35 +55,18 @@ static int usage_error(const char *usage, const char *fmt, const char *arg)
 	return EXIT_USAGE;
 }
 
-static int signal_fd = -1;
-
-static void on_signal(void *ctx, uint32_t events)
-{
-	(void)events;
-	struct signalfd_siginfo si;
-	while (read(signal_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-		fprintf(stderr, "devsim: %s, stopping\n", strsignal((int)si.ssi_signo));
-	dsim_dev_stop(ctx);
-}
-
 static int cmd_serve(int argc, char **argv)
 {
-	static const struct option opts[] = { { "socket", required_argument, 0, 's' },
-					      { "capacity", required_argument, 0, 'c' },
-					      { "backing", required_argument, 0, 'b' },
-					      { "queues", required_argument, 0, 'q' },
-					      { "latency", required_argument, 0, 'l' },
-					      { "bandwidth", required_argument, 0, 'w' },
-					      { "units", required_argument, 0, 'u' },
-					      { "poll", no_argument, 0, 'p' },
-					      { "help", no_argument, 0, 'h' },
-					      { 0, 0, 0, 0 } };
+	static const struct option own[] = { { "socket", required_argument, 0, 's' },
+					     { "help", no_argument, 0, 'h' } };
+	struct dsim_cli_options opts;
+	dsim_cli_options(&opts, own, sizeof(own) / sizeof(own[0]));
 	struct dsim_config cfg;
 	dsim_config_defaults(&cfg);
 	const char *path = NULL;
 	char err[512];
 	int o, idx;
-	while ((o = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
+	while ((o = getopt_long(argc, argv, "h", opts.opt, &idx)) != -1) {
 		if (o == 'h') {
 			fputs(usage_serve, stdout);
 			return 0;
@@ -95,8 +77,7 @@ static int cmd_serve(int argc, char **argv)
 			path = optarg;
 			continue;
 		}
-		if (dsim_config_set(&cfg, opts[idx].name, o == 'p' ? NULL : optarg, err,
-				    sizeof(err)))
+		if (dsim_cli_model_option(&cfg, &opts.opt[idx], optarg, err, sizeof(err)))
 			return usage_error(usage_serve, "%s", err);
 	}
 	if (optind < argc)
@@ -110,17 +91,10 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "devsim: %s\n", err);
 		return 1;
 	}
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	struct dsim_watch sigw = { .fd = signal_fd, .cb = on_signal, .ctx = dev };
+	struct dsim_cli_signals sg;
 	struct dsim_server srv;
 	dsim_server_init(&srv, dev, true);
-	rc = sigw.fd < 0 ? -errno : dsim_dev_watch(dev, &sigw);
+	rc = dsim_cli_stop_on_signals(&sg, dev);
 	if (!rc)
 		rc = dsim_server_listen(&srv, path, err, sizeof(err));
 	else
@@ -135,8 +109,7 @@ static int cmd_serve(int argc, char **argv)
 		fprintf(stderr, "devsim: %s\n", err);
 	}
 	dsim_server_close(&srv);
-	if (sigw.fd >= 0)
-		close(sigw.fd);
+	dsim_cli_signals_close(&sg);
 	dsim_dev_destroy(dev);
 	return rc ? 1 : 0;
 }
