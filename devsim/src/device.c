@@ -19,8 +19,11 @@
 #include "model.h"
 #include "regs.h"
 
-#define POLL_IDLE_NS 50000u  /* device polling stops after this long without work */
-#define CQ_RETRY_NS 1000000u /* re-check a full CQ this often */
+/* Device polling stops after an idle window of 50 us to 1 ms without work. */
+#define POLL_IDLE_MIN_NS 50000u
+#define POLL_IDLE_MAX_NS 1000000u
+#define POLL_IDLE_RESET_NS 100000000u /* a sleep this long starts again from the minimum */
+#define CQ_RETRY_NS 1000000u          /* re-check a full CQ this often */
 
 uint64_t dsim_now_ns(void)
 {
@@ -38,37 +41,38 @@ static void cpu_relax(void)
 #endif
 }
 
-static void drain(int fd, uint64_t *sum)
+/*
+ * An eventfd or timerfd read returns and resets the whole count, so one read
+ * consumes every signal that arrived since the last one.
+ */
+static uint64_t consume(int fd)
 {
 	uint64_t v;
-	while (read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v))
-		if (sum)
-			*sum += v;
+	return read(fd, &v, sizeof(v)) == (ssize_t)sizeof(v) ? v : 0;
 }
 
-/* Any doorbell means "look at everything", so one wake-up drains them all. */
-static void on_kick(void *ctx, uint32_t events)
+/*
+ * Any doorbell means "look at everything": the next pass sees every queue,
+ * so only the doorbell that woke us is read.
+ */
+static void on_kick(struct dsim_dev *d, struct dsim_watch *w)
 {
-	(void)events;
-	struct dsim_dev *d = ctx;
-	uint64_t n = 0;
-	for (unsigned i = 0; i < d->num_kicks; i++)
-		if (d->kick_fd[i] >= 0)
-			drain(d->kick_fd[i], &n);
-	dsim_stat_add(d->regs, DSIM_STAT_KICKS, n);
+	dsim_stat_add(d->regs, DSIM_STAT_KICKS, consume(w->fd));
 }
 
 static void on_timer(void *ctx, uint32_t events)
 {
 	(void)events;
-	drain(((struct dsim_dev *)ctx)->timer_fd, NULL);
+	struct dsim_dev *d = ctx;
+	consume(d->timer_fd);
+	d->timer_armed_ns = 0;
 }
 
 static void on_stop(void *ctx, uint32_t events)
 {
 	(void)events;
 	struct dsim_dev *d = ctx;
-	drain(d->stop_fd, NULL);
+	consume(d->stop_fd);
 	d->stopping = true;
 }
 
@@ -122,6 +126,8 @@ static void reset(struct dsim_dev *d, bool zero_stats)
 	d->fatal = false;
 	d->ready = false;
 	d->polling = false;
+	d->poll_idle_ns = POLL_IDLE_MIN_NS;
+	d->poll_slept_ns = 0;
 	d->irq_deadline = 0;
 	d->cq_blocked = false;
 	dsim_wr32(d->regs, DSIM_REG_DEVICE_POLLING, 0);
@@ -182,8 +188,8 @@ int dsim_dev_attach(struct dsim_dev *d)
 		d->kick_fd[i] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 		if (d->kick_fd[i] < 0)
 			return -errno;
-		d->kick_watch[i] =
-		    (struct dsim_watch){ .fd = d->kick_fd[i], .cb = on_kick, .ctx = d };
+		/* No callback: the loop recognises kick watches and calls on_kick(). */
+		d->kick_watch[i] = (struct dsim_watch){ .fd = d->kick_fd[i], .ctx = d };
 		int rc = dsim_dev_watch(d, &d->kick_watch[i]);
 		if (rc)
 			return rc;
@@ -299,13 +305,13 @@ unsigned dsim_dev_process(struct dsim_dev *d)
 {
 	sync_admin(d);
 	d->cq_blocked = false;
-	uint64_t now = dsim_now_ns();
-	unsigned work = dsim_exec_due(d, now);
+	d->now_ns = dsim_now_ns();
+	unsigned work = dsim_exec_due(d, d->now_ns);
 	if (d->ready)
 		for (unsigned q = 0; q < d->cfg.queues; q++)
 			work += dsim_queue_fetch(d, q);
-	work += dsim_exec_due(d, now);
-	d->irq_deadline = dsim_queue_irqs(d, now);
+	work += dsim_exec_due(d, d->now_ns);
+	d->irq_deadline = dsim_queue_irqs(d, d->now_ns);
 	return work;
 }
 
@@ -320,12 +326,20 @@ static uint64_t next_deadline(struct dsim_dev *d, uint64_t now)
 	return next;
 }
 
+/*
+ * Arms the timer only when it would fire too late (or not at all): a timer
+ * armed for an earlier time than needed merely causes one extra pass, which
+ * re-arms it. So untimed work costs no timer system call.
+ */
 static void arm_timer(struct dsim_dev *d, uint64_t at)
 {
+	if (!at || (d->timer_armed_ns && d->timer_armed_ns <= at))
+		return;
 	struct itimerspec its = { 0 };
 	its.it_value.tv_sec = (time_t)(at / 1000000000u);
 	its.it_value.tv_nsec = (long)(at % 1000000000u);
-	timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL);
+	if (timerfd_settime(d->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) == 0)
+		d->timer_armed_ns = at;
 }
 
 static void set_polling(struct dsim_dev *d, bool on)
@@ -334,33 +348,62 @@ static void set_polling(struct dsim_dev *d, bool on)
 	dsim_wr32(d->regs, DSIM_REG_DEVICE_POLLING, on ? 1 : 0);
 }
 
+/*
+ * The idle window adapts to the driver: a doorbell soon after the device
+ * stopped polling means it stopped too early (the driver was merely busy or
+ * descheduled), so the window doubles; a long sleep shrinks it again.
+ */
+static void adapt_idle_window(struct dsim_dev *d, uint64_t now)
+{
+	if (!d->poll_idle_ns)
+		d->poll_idle_ns = POLL_IDLE_MIN_NS;
+	if (!d->poll_slept_ns)
+		return;
+	uint64_t slept = now - d->poll_slept_ns;
+	if (slept < 2 * d->poll_idle_ns && d->poll_idle_ns < POLL_IDLE_MAX_NS)
+		d->poll_idle_ns *= 2;
+	else if (slept > POLL_IDLE_RESET_NS)
+		d->poll_idle_ns = POLL_IDLE_MIN_NS;
+	d->poll_slept_ns = 0;
+}
+
 /* Returns true while the device keeps polling; false when it may sleep. */
 static bool poll_step(struct dsim_dev *d, unsigned work)
 {
 	bool wanted = d->ready && dsim_rd32(d->regs, DSIM_REG_POLL_MODE) == 1;
-	uint64_t now = dsim_now_ns();
 	if (!wanted) {
 		if (d->polling)
 			set_polling(d, false);
 		return false;
 	}
-	if (work || !d->polling) {
+	uint64_t now = d->now_ns;
+	if (!d->polling) {
+		adapt_idle_window(d, now);
+		set_polling(d, true);
 		d->last_work_ns = now;
-		if (!d->polling)
-			set_polling(d, true);
 		return true;
 	}
-	if (now - d->last_work_ns < POLL_IDLE_NS)
+	if (work) {
+		d->last_work_ns = now;
+		return true;
+	}
+	if (now - d->last_work_ns < d->poll_idle_ns)
 		return true;
 	/* Going to sleep: clear the flag, then look once more so no tail is missed. */
 	set_polling(d, false);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (dsim_dev_process(d)) {
 		set_polling(d, true);
-		d->last_work_ns = dsim_now_ns();
+		d->last_work_ns = d->now_ns;
 		return true;
 	}
+	d->poll_slept_ns = d->now_ns;
 	return false;
+}
+
+static bool is_kick(struct dsim_dev *d, struct dsim_watch *w)
+{
+	return w >= d->kick_watch && w < d->kick_watch + 1 + DSIM_MAX_QUEUES;
 }
 
 int dsim_dev_run(struct dsim_dev *d)
@@ -389,7 +432,10 @@ int dsim_dev_run(struct dsim_dev *d)
 			return -errno;
 		for (int i = 0; i < n; i++) {
 			struct dsim_watch *w = evs[i].data.ptr;
-			w->cb(w->ctx, evs[i].events);
+			if (is_kick(d, w))
+				on_kick(d, w);
+			else
+				w->cb(w->ctx, evs[i].events);
 		}
 	}
 	if (d->polling)

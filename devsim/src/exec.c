@@ -52,11 +52,19 @@ void dsim_exec_submit(struct dsim_dev *d, struct dsim_req *r)
 		do_abort(d, r);
 		return;
 	}
+	if (op >= DSIM_OP_COUNT) {
+		dsim_exec_finish(d, r); /* fails with INVALID_OPCODE */
+		return;
+	}
+	bool instant = dsim_timing_is_instant(&d->timing, op);
+	/* Zero-latency fast path (no clock read when nothing is in service)... */
+	if (instant && !d->heap_len) {
+		dsim_exec_finish(d, r);
+		return;
+	}
 	uint64_t now = dsim_now_ns();
-	const struct dsim_req *top = dsim_heap_top(d);
-	/* Zero-latency fast path, unless that would overtake a request already due. */
-	if (op >= DSIM_OP_COUNT ||
-	    (dsim_timing_is_instant(&d->timing, op) && (!top || top->finish_ns > now))) {
+	/* ... unless it would overtake a request already due. */
+	if (instant && dsim_heap_top(d)->finish_ns > now) {
 		dsim_exec_finish(d, r);
 		return;
 	}

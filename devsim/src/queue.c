@@ -97,19 +97,26 @@ unsigned dsim_queue_fetch(struct dsim_dev *d, unsigned q)
 			break;
 		}
 		d->free_reqs = r->next;
-		memset(r, 0, sizeof(*r));
 		memcpy(&r->sqe, &dq->sq[dq->sq_head], sizeof(r->sqe));
 		r->in_use = true;
+		r->parked = false;
 		r->heap_idx = -1;
+		r->next = r->prev = NULL;
+		r->finish_ns = 0;
 		r->qid = q;
 		r->seq = d->seq++;
 		dq->sq_head = (dq->sq_head + 1) & dq->mask;
-		dsim_qwr32(d->regs, q, DSIM_Q_SQ_HEAD, dq->sq_head);
 		dq->inflight++;
 		dsim_stat_add(d->regs, DSIM_STAT_SUBMITTED, 1);
 		dsim_exec_submit(d, r);
 		n++;
 	}
+	/*
+	 * Published once per pass: the register shares a cache line with
+	 * SQ_TAIL, so a store per entry would bounce it under the driver.
+	 */
+	if (n)
+		dsim_qwr32(d->regs, q, DSIM_Q_SQ_HEAD, dq->sq_head);
 	return n;
 }
 
@@ -135,7 +142,7 @@ void dsim_complete(struct dsim_dev *d, struct dsim_req *r, unsigned status, uint
 	dq->cq_tail = (dq->cq_tail + 1) & dq->mask;
 	if (dq->cq_tail == 0)
 		dq->phase ^= DSIM_CQE_F_PHASE;
-	dsim_qwr32(d->regs, r->qid, DSIM_Q_CQ_TAIL, dq->cq_tail);
+	/* CQ_TAIL is published at the end of the pass, in dsim_queue_irqs(). */
 	dq->inflight--;
 	dq->irq_pending++;
 	dq->posted = true;
@@ -168,8 +175,12 @@ uint64_t dsim_queue_irqs(struct dsim_dev *d, uint64_t now)
 	uint64_t next = 0;
 	for (unsigned q = 0; q < d->cfg.queues; q++) {
 		struct dsim_queue *dq = &d->q[q];
-		if (!dq->enabled || dq->error || !dq->irq_pending)
+		if (dq->posted)
+			dsim_qwr32(d->regs, q, DSIM_Q_CQ_TAIL, dq->cq_tail);
+		if (!dq->enabled || dq->error || !dq->irq_pending) {
+			dq->posted = false;
 			continue;
+		}
 		bool due = dq->irq_deadline && now >= dq->irq_deadline;
 		if (dq->posted) {
 			dq->posted = false;
