@@ -62,7 +62,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 	int c;
 
 	*o = (struct options){ .count = 3, .size = 32 };
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = app_getopt(PROG, argc, argv, longopts, usage)) != -1) {
 		switch (c) {
 		case OPT_DEVICE:
 			o->device = optarg;
@@ -83,15 +83,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case OPT_SERIAL:
 			o->serial = 1;
 			break;
-		case 'h':
-			usage();
-			exit(0);
-		default:
-			app_bad_option(PROG, c, argv);
 		}
 	}
-	if (optind < argc)
-		app_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+	app_no_more_args(PROG, argc, argv);
 }
 
 static int is_inproc(const char *uri)
@@ -298,8 +292,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, PROG ": out of memory\n");
 		return APP_EXIT_RUNTIME;
 	}
-	if (drv_open(uri, NULL, &dev) < 0) {
-		fprintf(stderr, PROG ": cannot open %s: %s\n", uri, drv_errmsg());
+	if (app_open(PROG, uri, &dev)) {
 		free(uri);
 		return APP_EXIT_RUNTIME;
 	}

@@ -36,6 +36,26 @@ void app_bad_option(const char *prog, int getopt_ret, char **argv)
 	app_usage_error(prog, "unknown option '%s'", name);
 }
 
+int app_getopt(const char *prog, int argc, char **argv, const struct option *longopts,
+	       void (*help)(void))
+{
+	int c = getopt_long(argc, argv, ":h", longopts, NULL);
+
+	if (c == 'h') {
+		help();
+		exit(0);
+	}
+	if (c == '?' || c == ':')
+		app_bad_option(prog, c, argv);
+	return c;
+}
+
+void app_no_more_args(const char *prog, int argc, char **argv)
+{
+	if (optind < argc)
+		app_usage_error(prog, "unexpected argument '%s'", argv[optind]);
+}
+
 uint64_t app_parse_u64(const char *prog, const char *opt, const char *text, uint64_t min,
 		       uint64_t max, int allow_suffix)
 {
@@ -92,6 +112,14 @@ double app_parse_seconds(const char *prog, const char *opt, const char *text)
 	if (errno || end == text || *end || !isfinite(value) || value <= 0)
 		app_usage_error(prog, "%s needs a positive number of seconds, not '%s'", opt, text);
 	return value;
+}
+
+int app_open(const char *prog, const char *uri, drv_dev **dev)
+{
+	if (drv_open(uri, NULL, dev) == 0)
+		return 0;
+	fprintf(stderr, "%s: cannot open %s: %s\n", prog, uri, drv_errmsg());
+	return APP_EXIT_RUNTIME;
 }
 
 int app_fail(const char *prog, const char *what)

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <drv/drv.h>
+
 #define APP_DEFAULT_DEVICE "sim:inproc"
 #define APP_EXIT_RUNTIME 1
 #define APP_EXIT_USAGE 2
@@ -17,6 +19,17 @@
 /* Prints "prog: message" and a hint to run --help, then exits 2. */
 __attribute__((noreturn, format(printf, 2, 3))) void app_usage_error(const char *prog,
 								     const char *fmt, ...);
+
+/*
+ * getopt_long(argc, argv, ":h", longopts) with the tools' conventions: -h and
+ * --help print help() and exit 0, an unknown option or a missing value exits
+ * 2. Returns the next option's value, or -1 after the last option.
+ */
+int app_getopt(const char *prog, int argc, char **argv, const struct option *longopts,
+	       void (*help)(void));
+
+/* Exits 2 naming the first argument left after the options, if there is one. */
+void app_no_more_args(const char *prog, int argc, char **argv);
 
 /* Reports the getopt_long error just returned (':' or '?') and exits 2. */
 __attribute__((noreturn)) void app_bad_option(const char *prog, int getopt_ret, char **argv);
@@ -30,6 +43,9 @@ uint64_t app_parse_u64(const char *prog, const char *opt, const char *text, uint
 
 /* Parses a positive number of seconds ("2", "0.5"); exits 2 otherwise. */
 double app_parse_seconds(const char *prog, const char *opt, const char *text);
+
+/* Opens uri; on failure prints "prog: cannot open URI: <drv_errmsg()>" and returns 1. */
+int app_open(const char *prog, const char *uri, drv_dev **dev);
 
 /* Prints "prog: what: <drv_errmsg()>" to stderr and returns 1. */
 int app_fail(const char *prog, const char *what);

@@ -183,7 +183,7 @@ static int cmd_info(int argc, char **argv)
 	drv_dev *dev;
 	int json = 0, c, rc = 0;
 
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = app_getopt(PROG " info", argc, argv, longopts, info_usage)) != -1) {
 		switch (c) {
 		case OPT_DEVICE:
 			uri = optarg;
@@ -191,11 +191,6 @@ static int cmd_info(int argc, char **argv)
 		case OPT_JSON:
 			json = 1;
 			break;
-		case 'h':
-			info_usage();
-			return 0;
-		default:
-			app_bad_option(PROG " info", c, argv);
 		}
 	}
 	if (optind < argc) {
@@ -204,15 +199,12 @@ static int cmd_info(int argc, char **argv)
 					argv[optind]);
 		uri = argv[optind++];
 	}
-	if (optind < argc)
-		app_usage_error(PROG " info", "unexpected argument '%s'", argv[optind]);
+	app_no_more_args(PROG " info", argc, argv);
 	if (!uri)
 		uri = APP_DEFAULT_DEVICE;
 
-	if (drv_open(uri, NULL, &dev) < 0) {
-		fprintf(stderr, PROG ": cannot open %s: %s\n", uri, drv_errmsg());
+	if (app_open(PROG, uri, &dev))
 		return APP_EXIT_RUNTIME;
-	}
 	if (drv_info(dev, &info) < 0)
 		rc = app_fail(PROG, "reading device info");
 	else if (json)

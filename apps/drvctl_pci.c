@@ -107,25 +107,16 @@ static int parse(int argc, char **argv, const char *prog, const char *flag, int 
 				       { NULL, 0, NULL, 0 } };
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == OPT_FLAG) {
-			*set = 1;
-		} else if (c == 'h') {
-			help();
-			exit(0);
-		} else {
-			app_bad_option(prog, c, argv);
-		}
-	}
+	while ((c = app_getopt(prog, argc, argv, opts, help)) != -1)
+		*set = 1; /* OPT_FLAG, the only other option */
 	return optind;
 }
 
 int drvctl_list(int argc, char **argv)
 {
 	int json = 0;
-	int first = parse(argc, argv, "drvctl list", "json", &json, list_usage);
-	if (first < argc)
-		app_usage_error("drvctl list", "unexpected argument '%s'", argv[first]);
+	parse(argc, argv, "drvctl list", "json", &json, list_usage);
+	app_no_more_args("drvctl list", argc, argv);
 	struct drv_pci_dev *d = calloc(MAX_FUNCTIONS, sizeof(*d));
 	if (!d) {
 		fprintf(stderr, "drvctl list: out of memory\n");

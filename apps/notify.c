@@ -84,7 +84,7 @@ static void parse_args(int argc, char **argv, struct options *o)
 		fprintf(stderr, PROG ": out of memory\n");
 		exit(APP_EXIT_RUNTIME);
 	}
-	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+	while ((c = app_getopt(PROG, argc, argv, longopts, usage)) != -1) {
 		switch (c) {
 		case OPT_DEVICE:
 			o->device = optarg;
@@ -105,15 +105,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 						DSIM_EVENT_PAYLOAD_MAX);
 			o->raise[o->nraise++] = optarg;
 			break;
-		case 'h':
-			usage();
-			exit(0);
-		default:
-			app_bad_option(PROG, c, argv);
 		}
 	}
-	if (optind < argc)
-		app_usage_error(PROG, "unexpected argument '%s'", argv[optind]);
+	app_no_more_args(PROG, argc, argv);
 }
 
 /* Signals must be blocked before libdrv may start a thread, so none of them takes it. */
@@ -333,11 +327,9 @@ int main(int argc, char **argv)
 	}
 	if (!o.device)
 		o.device = APP_DEFAULT_DEVICE;
-	if (drv_open(o.device, NULL, &dev) < 0) {
-		fprintf(stderr, PROG ": cannot open %s: %s\n", o.device, drv_errmsg());
-		rc = APP_EXIT_RUNTIME;
+	rc = app_open(PROG, o.device, &dev);
+	if (rc)
 		goto out;
-	}
 	if (drv_info(dev, &info) < 0)
 		rc = app_fail(PROG, "reading device info");
 	else if (!(info.features & DRV_FEAT_EVENTS)) {
