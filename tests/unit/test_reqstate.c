@@ -5,31 +5,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "fake_dev.h"
-
-static drv_dev *dev;
-static drv_queue *q;
-
-static int setup(void **state)
-{
-	(void)state;
-	dev = fake_open(4 << 20);
-	q = fake_queue(dev, 8);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	fake_close(dev);
-	return 0;
-}
-
-static void submit(struct drv_req *r)
-{
-	struct drv_req *rp = r;
-	assert_int_equal(drv_submit(q, &rp, 1), 1);
-}
+#include "fake_fixture.h"
 
 static void finish(struct drv_req *r, int status, uint64_t result)
 {
@@ -43,7 +19,7 @@ static void buffered_read_copies_out(void **state)
 	memset(data, 0, sizeof(data));
 	struct drv_req r;
 	drv_prep_read(&r, 0, data, sizeof(data));
-	submit(&r);
+	fake_submit(&r);
 	assert_int_equal(r.status, -EINPROGRESS);
 	assert_int_equal(r.priv.state, DRV_REQ_PENDING);
 	assert_true(r.submit_ns > 0);
@@ -67,7 +43,7 @@ static void buffered_write_copies_in(void **state)
 	memset(data, 'w', sizeof(data));
 	struct drv_req r;
 	drv_prep_write(&r, 4096, data, sizeof(data));
-	submit(&r);
+	fake_submit(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
 	assert_memory_equal(s->bounce_va, data, sizeof(data));
 	assert_int_equal(s->offset, 4096);
@@ -84,7 +60,7 @@ static void control_input_and_output(void **state)
 	char in[10] = "ping", out[32] = { 0 };
 	struct drv_req r;
 	drv_prep_control(&r, 2, in, sizeof(in), out, sizeof(out));
-	submit(&r);
+	fake_submit(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
 	assert_int_equal(s->in.len, sizeof(in));
 	assert_int_equal(s->code, 2);
@@ -103,7 +79,7 @@ static void failure_does_not_copy_out(void **state)
 	char data[16] = "keep";
 	struct drv_req r;
 	drv_prep_read(&r, 0, data, sizeof(data));
-	submit(&r);
+	fake_submit(&r);
 	memset(fake_slot_of(q, &r)->bounce_va, 'z', sizeof(data));
 	finish(&r, -ERANGE, 0);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
@@ -117,7 +93,7 @@ static void reap_delivers_once_in_completion_order(void **state)
 	struct drv_req r[3];
 	for (int i = 0; i < 3; i++) {
 		drv_prep_nop(&r[i]);
-		submit(&r[i]);
+		fake_submit(&r[i]);
 	}
 	finish(&r[2], 0, 0);
 	finish(&r[0], 0, 0);
@@ -141,7 +117,7 @@ static void wait_any_and_all(void **state)
 	for (int i = 0; i < 3; i++) {
 		drv_prep_nop(&r[i]);
 		set[i] = &r[i];
-		submit(&r[i]);
+		fake_submit(&r[i]);
 	}
 	assert_int_equal(drv_wait_any(q, set, 3, 0), -ETIMEDOUT);
 	assert_int_equal(drv_wait_all(q, set, 3, 1000000), -ETIMEDOUT);
@@ -161,12 +137,12 @@ static void resubmit_before_delivery_leaves_the_done_list(void **state)
 	(void)state;
 	struct drv_req r;
 	drv_prep_nop(&r);
-	submit(&r);
+	fake_submit(&r);
 	finish(&r, 0, 0);
 	assert_int_equal(drv_reap(q, NULL, 0, 0, 0), 0); /* processes, delivers nothing */
 	assert_int_equal(r.priv.state, DRV_REQ_DONE);
 	assert_int_equal(q->ndone, 1);
-	submit(&r);
+	fake_submit(&r);
 	assert_int_equal(q->ndone, 0);
 	struct drv_req *rp = &r;
 	assert_int_equal(drv_submit(q, &rp, 1), -EBUSY); /* pending: refused */
@@ -186,7 +162,7 @@ static void on_done(struct drv_req *r, void *user)
 	cb_calls++;
 	if (cb_resubmit == r) {
 		cb_resubmit = NULL;
-		submit(r); /* runs without the queue lock: may submit */
+		fake_submit(r); /* runs without the queue lock: may submit */
 	}
 }
 
@@ -199,7 +175,7 @@ static void callbacks_run_once_and_may_resubmit(void **state)
 	r.user_data = &cb_calls;
 	cb_calls = 0;
 	cb_resubmit = &r;
-	submit(&r);
+	fake_submit(&r);
 	finish(&r, 0, 0);
 	struct drv_req *out[2];
 	assert_int_equal(drv_reap(q, out, 2, 0, 0), 0); /* callbacks never reach reap */
@@ -216,7 +192,7 @@ static void stats_count(void **state)
 	(void)state;
 	struct drv_req r;
 	drv_prep_nop(&r);
-	submit(&r);
+	fake_submit(&r);
 	struct drv_queue_stats st;
 	assert_int_equal(drv_queue_stats(q, &st), 0);
 	assert_int_equal(st.submitted, 1);
@@ -231,7 +207,7 @@ static void stats_count(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) FAKE_TEST(f)
 	const struct CMUnitTest tests[] = {
 		T(buffered_read_copies_out),
 		T(buffered_write_copies_in),

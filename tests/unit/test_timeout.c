@@ -8,35 +8,9 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "fake_dev.h"
+#include "fake_fixture.h"
 
 #define MS 1000000ll
-
-static drv_dev *dev;
-static drv_queue *q;
-
-static int setup(void **state)
-{
-	(void)state;
-	dev = fake_open(4 << 20);
-	q = fake_queue(dev, 8);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	if (dev)
-		fake_close(dev);
-	dev = NULL;
-	return 0;
-}
-
-static void submit(struct drv_req *r)
-{
-	struct drv_req *rp = r;
-	assert_int_equal(drv_submit(q, &rp, 1), 1);
-}
 
 static void deadline_quarantines_until_the_device_answers(void **state)
 {
@@ -45,7 +19,7 @@ static void deadline_quarantines_until_the_device_answers(void **state)
 	struct drv_req r;
 	drv_prep_read(&r, 0, data, sizeof(data));
 	r.timeout_ns = 5 * MS;
-	submit(&r);
+	fake_submit(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
 	uint32_t tag = s->tag;
 	size_t bounce_off = s->bounce_off;
@@ -63,7 +37,7 @@ static void deadline_quarantines_until_the_device_answers(void **state)
 	struct drv_req others[7];
 	for (int i = 0; i < 7; i++) {
 		drv_prep_read(&others[i], 0, data, sizeof(data));
-		submit(&others[i]);
+		fake_submit(&others[i]);
 		assert_int_not_equal(fake_slot_of(q, &others[i]), s);
 		assert_int_not_equal(fake_slot_of(q, &others[i])->bounce_off, bounce_off);
 	}
@@ -92,8 +66,8 @@ static void cancel_completes_as_the_device_says(void **state)
 	struct drv_req a, b;
 	drv_prep_nop(&a);
 	drv_prep_nop(&b);
-	submit(&a);
-	submit(&b);
+	fake_submit(&a);
+	fake_submit(&b);
 	assert_int_equal(drv_cancel(q, &a), 0);
 	assert_int_equal(drv_cancel(q, &a), 0); /* once is enough: no second abort */
 	assert_int_equal(fake.naborted, 1);
@@ -118,7 +92,7 @@ static void device_gone_fails_everything(void **state)
 	struct drv_req r[3];
 	for (int i = 0; i < 3; i++) {
 		drv_prep_nop(&r[i]);
-		submit(&r[i]);
+		fake_submit(&r[i]);
 	}
 	fake.dead = 1;
 	struct drv_req *set[3] = { &r[0], &r[1], &r[2] };
@@ -136,7 +110,7 @@ static void reap_error_fails_everything(void **state)
 	(void)state;
 	struct drv_req r;
 	drv_prep_nop(&r);
-	submit(&r);
+	fake_submit(&r);
 	fake.reap_error = -EIO;
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(r.status, -ENODEV);
@@ -193,7 +167,7 @@ static void threads_share_a_queue(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) FAKE_TEST(f)
 	const struct CMUnitTest tests[] = {
 		T(deadline_quarantines_until_the_device_answers),
 		T(cancel_completes_as_the_device_says),

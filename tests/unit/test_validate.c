@@ -9,25 +9,7 @@
 #include <stddef.h>
 #include <cmocka.h>
 
-#include "fake_dev.h"
-
-static drv_dev *dev;
-static drv_queue *q;
-
-static int setup(void **state)
-{
-	(void)state;
-	dev = fake_open(4 << 20);
-	q = fake_queue(dev, 8);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	fake_close(dev);
-	return 0;
-}
+#include "fake_fixture.h"
 
 static uint64_t rejected(void)
 {
@@ -41,9 +23,8 @@ static void unknown_tags_are_rejected(void **state)
 	(void)state;
 	char data[64] = "untouched";
 	struct drv_req r;
-	struct drv_req *rp = &r;
 	drv_prep_read(&r, 0, data, sizeof(data));
-	assert_int_equal(drv_submit(q, &rp, 1), 1);
+	fake_submit(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
 	memset(s->bounce_va, 'X', sizeof(data));
 	uint32_t tag = s->tag;
@@ -66,9 +47,8 @@ static void duplicate_completion_is_rejected(void **state)
 	(void)state;
 	char data[64] = "first";
 	struct drv_req r;
-	struct drv_req *rp = &r;
 	drv_prep_read(&r, 0, data, sizeof(data));
-	assert_int_equal(drv_submit(q, &rp, 1), 1);
+	fake_submit(&r);
 	uint32_t tag = fake_slot_of(q, &r)->tag;
 	fake_complete(tag, 0, 0);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
@@ -86,14 +66,13 @@ static void stale_tag_after_reuse_is_rejected(void **state)
 	(void)state;
 	char a[32] = "", b[32] = "";
 	struct drv_req r;
-	struct drv_req *rp = &r;
 	drv_prep_read(&r, 0, a, sizeof(a));
-	assert_int_equal(drv_submit(q, &rp, 1), 1);
+	fake_submit(&r);
 	uint32_t old = fake_slot_of(q, &r)->tag;
 	fake_complete(old, 0, 0);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	drv_prep_read(&r, 0, b, sizeof(b));
-	assert_int_equal(drv_submit(q, &rp, 1), 1);
+	fake_submit(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
 	assert_int_equal(DRV_TAG_SLOT(s->tag), DRV_TAG_SLOT(old));
 	memset(s->bounce_va, 'S', sizeof(b));
@@ -113,9 +92,8 @@ static void oversized_result_fails_the_request(void **state)
 	char canary[64];
 	memset(canary, 'c', sizeof(canary));
 	struct drv_req r;
-	struct drv_req *rp = &r;
 	drv_prep_read(&r, 0, data, sizeof(data));
-	assert_int_equal(drv_submit(q, &rp, 1), 1);
+	fake_submit(&r);
 	memset(fake_slot_of(q, &r)->bounce_va, 'B', 4096);
 	fake_complete(fake_slot_of(q, &r)->tag, 0, 4096);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
@@ -125,7 +103,7 @@ static void oversized_result_fails_the_request(void **state)
 	assert_int_equal(rejected(), 1);
 	/* The slot is free again and works. */
 	drv_prep_nop(&r);
-	assert_int_equal(drv_submit(q, &rp, 1), 1);
+	fake_submit(&r);
 	fake_complete(fake_slot_of(q, &r)->tag, 0, 0);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(r.status, 0);
@@ -136,14 +114,13 @@ static void event_and_write_results_are_bounded_too(void **state)
 	(void)state;
 	char ev[8];
 	struct drv_req r;
-	struct drv_req *rp = &r;
 	drv_prep_wait_event(&r, ev, sizeof(ev));
-	assert_int_equal(drv_submit(q, &rp, 1), 1);
+	fake_submit(&r);
 	fake_complete(fake_slot_of(q, &r)->tag, 0, 9);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(r.status, -EPROTO);
 	drv_prep_write(&r, 0, ev, sizeof(ev));
-	assert_int_equal(drv_submit(q, &rp, 1), 1);
+	fake_submit(&r);
 	fake_complete(fake_slot_of(q, &r)->tag, 0, 1u << 31);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(r.status, -EPROTO);
@@ -152,7 +129,7 @@ static void event_and_write_results_are_bounded_too(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) FAKE_TEST(f)
 	const struct CMUnitTest tests[] = {
 		T(unknown_tags_are_rejected),
 		T(duplicate_completion_is_rejected),
