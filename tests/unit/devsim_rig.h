@@ -256,6 +256,19 @@ static inline void rig_set_latency(struct dsim_config *cfg, unsigned op, uint64_
 }
 
 /* Reads the irq eventfd of vector v without blocking; returns the count (0 if none). */
+/*
+ * Starts a small device whose writes take a minute, so a write stays in
+ * flight until it is aborted or the device resets, and enables queue 0 with
+ * 16 entries. Returns queue 0's QSTATUS.
+ */
+static inline uint32_t rig_start_slow_writes(struct rig *r)
+{
+	struct dsim_config cfg = rig_small_config();
+	rig_set_latency(&cfg, DSIM_OP_WRITE, 60ull * 1000000000ull);
+	rig_start(r, &cfg);
+	return rig_queue(r, 0, 4);
+}
+
 static inline uint64_t rig_irqs(struct rig *r, unsigned v)
 {
 	uint64_t n = 0;

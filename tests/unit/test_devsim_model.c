@@ -291,11 +291,8 @@ static void test_events(void **state)
 static void test_abort(void **state)
 {
 	(void)state;
-	struct dsim_config cfg = rig_small_config();
-	rig_set_latency(&cfg, DSIM_OP_WRITE, 60ull * 1000000000ull);
 	struct rig r;
-	rig_start(&r, &cfg);
-	assert_int_equal(rig_queue(&r, 0, 4), DSIM_QSTS_ENABLED);
+	assert_int_equal(rig_start_slow_writes(&r), DSIM_QSTS_ENABLED);
 	memset(r.mem + DATA, 0xcd, 4096);
 	rig_submit(&r, 0, rig_rw(DSIM_OP_WRITE, 5, 0, DATA, 4096));
 	rig_submit(&r, 0, rig_wait_event(6, DATA + 8192, 16));

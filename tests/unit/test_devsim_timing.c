@@ -118,11 +118,8 @@ static void test_interrupts_coalescing_and_mask(void **state)
 static void test_reset(void **state)
 {
 	(void)state;
-	struct dsim_config cfg = rig_small_config();
-	rig_set_latency(&cfg, DSIM_OP_WRITE, 60ull * 1000000000ull);
 	struct rig r;
-	rig_start(&r, &cfg);
-	assert_int_equal(rig_queue(&r, 0, 4), DSIM_QSTS_ENABLED);
+	assert_int_equal(rig_start_slow_writes(&r), DSIM_QSTS_ENABLED);
 	memset(r.mem + DATA, 0xee, 512);
 	rig_submit(&r, 0, rig_rw(DSIM_OP_WRITE, 1, 0, DATA, 512));
 	rig_submit(&r, 0, rig_wait_event(2, DATA + 4096, 16));
