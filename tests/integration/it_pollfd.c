@@ -25,14 +25,33 @@ static void reap_after_ready(drv_queue *q, struct drv_req *r, int *got)
 	}
 }
 
-static void slow_read(struct it_ctx *c, struct drv_req *r, uint8_t *data)
+/* One 512-byte read the device answers after 100 ms, and when to stop waiting for it. */
+struct slow_read {
+	struct drv_req *r;
+	uint8_t *data;
+	uint64_t deadline;
+	int got; /* times the read was reaped */
+};
+
+static void slow_read_start(struct it_ctx *c, struct slow_read *s)
 {
 	uint8_t pat[512];
 	it_fill(pat, sizeof pat, 0, 31);
 	it_write(c->q, 0, pat, sizeof pat);
 	it_set_latency(c->q, DSIM_DIST_FIXED, 100 * IT_MS, 0);
-	drv_prep_read(r, 0, data, 512);
-	it_submit1(c->q, r);
+	s->r = it_calloc(c, 1, sizeof *s->r);
+	s->data = it_calloc(c, 1, 512);
+	s->got = 0;
+	drv_prep_read(s->r, 0, s->data, 512);
+	it_submit1(c->q, s->r);
+	s->deadline = drv_now_ns() + (uint64_t)it_timeout_ns();
+}
+
+/* The read succeeded and brought the data written. */
+static void slow_read_check(const struct slow_read *s)
+{
+	assert_int_equal(s->r->status, 0);
+	it_check_pattern(s->data, 512, 0, 31);
 }
 
 /* The queue fd fires on the device's interrupt; a bus without one (uio + ivshmem) has none. */
@@ -56,21 +75,17 @@ static void test_epoll(void **state)
 	struct epoll_event ev = { .events = EPOLLIN };
 	assert_int_equal(epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev), 0);
 
-	struct drv_req *r = it_calloc(c, 1, sizeof *r);
-	uint8_t *data = it_calloc(c, 1, 512);
-	slow_read(c, r, data);
-	int got = 0;
-	uint64_t deadline = drv_now_ns() + (uint64_t)it_timeout_ns();
-	while (!got) {
-		assert_true(drv_now_ns() < deadline);
+	struct slow_read s;
+	slow_read_start(c, &s);
+	while (!s.got) {
+		assert_true(drv_now_ns() < s.deadline);
 		int n = epoll_wait(ep, &ev, 1, 1000);
 		assert_true(n >= 0);
 		if (n == 1)
-			reap_after_ready(c->q, r, &got);
+			reap_after_ready(c->q, s.r, &s.got);
 	}
-	assert_int_equal(got, 1);
-	assert_int_equal(r->status, 0);
-	it_check_pattern(data, 512, 0, 31);
+	assert_int_equal(s.got, 1);
+	slow_read_check(&s);
 	close(ep);
 }
 
@@ -86,17 +101,14 @@ static void test_io_uring_poll(void **state)
 		print_message("io_uring unavailable (%d): skipped\n", rr);
 		skip();
 	}
-	struct drv_req *r = it_calloc(c, 1, sizeof *r);
-	uint8_t *data = it_calloc(c, 1, 512);
-	slow_read(c, r, data);
-	int got = 0;
-	uint64_t deadline = drv_now_ns() + (uint64_t)it_timeout_ns();
-	while (!got) {
-		assert_true(drv_now_ns() < deadline);
+	struct slow_read s;
+	slow_read_start(c, &s);
+	while (!s.got) {
+		assert_true(drv_now_ns() < s.deadline);
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&ring);
 		assert_non_null(sqe);
 		io_uring_prep_poll_add(sqe, fd, POLLIN);
-		io_uring_sqe_set_data(sqe, r);
+		io_uring_sqe_set_data(sqe, s.r);
 		assert_int_equal(io_uring_submit(&ring), 1);
 		struct io_uring_cqe *cqe;
 		struct __kernel_timespec ts = { .tv_sec = 1 };
@@ -104,7 +116,7 @@ static void test_io_uring_poll(void **state)
 		if (w == -ETIME) {
 			/* Take the poll back before arming another. */
 			sqe = io_uring_get_sqe(&ring);
-			io_uring_prep_poll_remove(sqe, (__u64)(uintptr_t)r);
+			io_uring_prep_poll_remove(sqe, (__u64)(uintptr_t)s.r);
 			io_uring_sqe_set_data(sqe, NULL);
 			io_uring_submit(&ring);
 			continue;
@@ -113,13 +125,12 @@ static void test_io_uring_poll(void **state)
 		int res = cqe->res;
 		void *ud = io_uring_cqe_get_data(cqe);
 		io_uring_cqe_seen(&ring, cqe);
-		if (ud == r && res > 0) {
+		if (ud == s.r && res > 0) {
 			assert_true(res & POLLIN);
-			reap_after_ready(c->q, r, &got);
+			reap_after_ready(c->q, s.r, &s.got);
 		}
 	}
-	assert_int_equal(r->status, 0);
-	it_check_pattern(data, 512, 0, 31);
+	slow_read_check(&s);
 	io_uring_queue_exit(&ring);
 }
 
