@@ -31,26 +31,26 @@ die() {
 	show devsim.log notify.out notify.err
 	exit 1
 }
+# wait_for REGEX FILE PID WHAT: until a line of FILE matches, while PID lives.
+wait_for() {
+	for _ in $(seq 600); do
+		grep -q "$1" "$2" && return
+		kill -0 "$3" 2>/dev/null || die "$4"
+		sleep 0.1
+	done
+}
 
 "$devsim" serve --socket "$sock" --latency fixed:100ms >"$tmp/devsim.log" 2>&1 </dev/null &
 server=$!
 # The socket file appears at bind(), before listen(): wait for the
 # message devsim prints once it accepts connections.
-for _ in $(seq 600); do
-	grep -q '^devsim: serving' "$tmp/devsim.log" && break
-	kill -0 "$server" 2>/dev/null || die "devsim serve exited"
-	sleep 0.1
-done
+wait_for '^devsim: serving' "$tmp/devsim.log" "$server" "devsim serve exited"
 grep -q '^devsim: serving' "$tmp/devsim.log" || die "devsim serve did not start"
 
 "$notify" --device "sim:$sock" --count 2 --timeout 120 >"$tmp/notify.out" \
 	2>"$tmp/notify.err" </dev/null &
 client=$!
-for _ in $(seq 600); do
-	grep -q '^parked' "$tmp/notify.out" && break
-	kill -0 "$client" 2>/dev/null || die "notify exited before parking"
-	sleep 0.1
-done
+wait_for '^parked' "$tmp/notify.out" "$client" "notify exited before parking"
 "$devsim" event --socket "$sock" "first event" || die "devsim event failed"
 "$devsim" event --socket "$sock" "second event" || die "devsim event failed"
 wait "$client"
