@@ -90,6 +90,8 @@ struct drv_queue {
 	uint64_t progress;         /* counts completions, so waiters notice others' work */
 	uint64_t next_deadline_ns; /* earliest request deadline, UINT64_MAX if none */
 	uint64_t alive_checked_ns;
+	bool clock_batch;      /* a submit batch or reap pass shares one clock read */
+	uint64_t clock_ns;     /* that read, 0 until the first request needs it */
 	unsigned posted;       /* posted since the last commit */
 	unsigned active;       /* slots INFLIGHT or ABORTING */
 	int irq_fd;            /* bus interrupt fd for this queue, or -1 */
@@ -128,6 +130,14 @@ void drv_slot_release(drv_queue *q, struct drv_slot *s);
 void drv_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result, uint32_t flags);
 /* Takes a finished request off the done list: it is delivered. */
 void drv_req_deliver(drv_queue *q, struct drv_req *req);
+/*
+ * Timestamps for submit_ns/complete_ns. Between drv_clock_batch_open() and
+ * _close() every request shares the clock read taken for the first one: a
+ * clock read costs as much as the rest of a NOP's bookkeeping.
+ */
+uint64_t drv_queue_clock(drv_queue *q);
+void drv_clock_batch_open(drv_queue *q);
+void drv_clock_batch_close(drv_queue *q);
 /* Wakes waiters after completions: condition variable and the sleeper's fd. */
 void drv_queue_signal(drv_queue *q);
 /* Runs queued callbacks with the lock dropped around each. Lock held. */

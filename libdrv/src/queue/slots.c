@@ -101,11 +101,31 @@ static void list_remove(struct drv_req **head, struct drv_req **tail, struct drv
 	req->priv.next = req->priv.prev = NULL;
 }
 
+uint64_t drv_queue_clock(drv_queue *q)
+{
+	if (!q->clock_batch)
+		return drv_now_ns();
+	if (!q->clock_ns)
+		q->clock_ns = drv_now_ns();
+	return q->clock_ns;
+}
+
+void drv_clock_batch_open(drv_queue *q)
+{
+	q->clock_batch = true;
+	q->clock_ns = 0;
+}
+
+void drv_clock_batch_close(drv_queue *q)
+{
+	q->clock_batch = false;
+}
+
 void drv_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result, uint32_t flags)
 {
 	req->result = result;
 	req->result_flags = flags;
-	req->complete_ns = drv_now_ns();
+	req->complete_ns = drv_queue_clock(q);
 	if (req->cb) {
 		req->priv.state = DRV_REQ_CALLBACK;
 		list_append(&q->cb_head, &q->cb_tail, req);

@@ -156,7 +156,7 @@ static int map(drv_queue *q, struct drv_slot *s, struct drv_req *r)
 
 static void fail_request(drv_queue *q, struct drv_req *r, int err)
 {
-	r->submit_ns = drv_now_ns();
+	r->submit_ns = drv_queue_clock(q);
 	r->priv.q = q;
 	drv_req_finish(q, r, err, 0, 0);
 }
@@ -195,7 +195,7 @@ static int submit_one(drv_queue *q, struct drv_req *r)
 	r->result = 0;
 	r->result_flags = 0;
 	r->complete_ns = 0;
-	r->submit_ns = drv_now_ns();
+	r->submit_ns = drv_queue_clock(q);
 	r->priv.q = q;
 	r->priv.slot = (uint32_t)(s - q->slots);
 	r->priv.state = DRV_REQ_PENDING;
@@ -232,6 +232,7 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 	int err = 0;
 	if (__atomic_load_n(&q->dev->dead, __ATOMIC_ACQUIRE) || q->failed)
 		err = drv_fail(-ENODEV, "the device is gone: close it and open it again");
+	drv_clock_batch_open(q);
 	for (unsigned i = 0; i < n && !err; i++) {
 		err = check_reusable(q, reqs[i]);
 		if (err)
@@ -245,6 +246,7 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 			break;
 		}
 	}
+	drv_clock_batch_close(q);
 	if (q->posted) {
 		q->dev->ops->commit(q);
 		q->posted = 0;

@@ -64,8 +64,10 @@ int drv_queue_process(drv_queue *q)
 	uint64_t before = q->progress;
 	drv_dev *dev = q->dev;
 	if (!q->failed) {
+		drv_clock_batch_open(q);
 		int n = dev->ops->reap(q, q->depth * 2);
-		uint64_t now = drv_now_ns();
+		uint64_t now = drv_queue_clock(q);
+		drv_clock_batch_close(q);
 		if (n < 0) {
 			drv_queue_device_gone(q, n);
 		} else if (__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE)) {
