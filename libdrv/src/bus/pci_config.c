@@ -35,9 +35,18 @@ int drv_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vend
 	return 0;
 }
 
-void drv_pci_default_dma_mask(drv_dev *dev, uint16_t vendor, uint16_t device)
+int drv_pci_enable(const struct drv_bus_ops *bus, drv_dev *dev)
 {
+	uint16_t vendor, device;
+	int err = drv_pci_read_ids(bus, dev, &vendor, &device);
+	if (!err)
+		err = drv_pci_command_update(bus, dev, DRV_PCI_CMD_MASTER | DRV_PCI_CMD_MEMORY, 0);
+	if (err)
+		return err;
+	dev->info.vendor_id = vendor;
+	dev->info.device_id = device;
 	const struct drv_pci_known *k = drv_pci_known_lookup(vendor, device);
 	if (!dev->dma_mask)
 		dev->dma_mask = k ? k->dma_mask : UINT64_MAX;
+	return 0;
 }

@@ -23,7 +23,11 @@ int drv_pci_command_update(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t
 int drv_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vendor,
 		     uint16_t *device);
 
-/* Fills dev->dma_mask from libdrv's device table when nobody has set it. */
-void drv_pci_default_dma_mask(drv_dev *dev, uint16_t vendor, uint16_t device);
+/*
+ * Takes a freshly opened function into use: its ids into dev->info, memory
+ * decoding and bus mastering on, and dev->dma_mask from libdrv's device
+ * table when nobody has set it. 0 or -errno.
+ */
+int drv_pci_enable(const struct drv_bus_ops *bus, drv_dev *dev);
 
 #endif

@@ -139,7 +139,6 @@ static int uio_open(drv_dev *dev, const char *addr, const struct drv_open_opts *
 	snprintf(dev->info.bus, sizeof(dev->info.bus), "uio");
 	snprintf(dev->info.address, sizeof(dev->info.address), "%s", addr);
 
-	uint16_t vendor = 0, device = 0;
 	err = drv_sysfs_dev_path(path, sizeof(path), SYSFS, addr, "config");
 	if (!err) {
 		u->config_fd = open_needing_root(path, O_RDWR);
@@ -148,18 +147,12 @@ static int uio_open(drv_dev *dev, const char *addr, const struct drv_open_opts *
 	if (!err)
 		err = open_uio_node(u);
 	if (!err)
-		err = drv_pci_read_ids(&drv_bus_uio, dev, &vendor, &device);
-	if (!err)
-		err = drv_pci_command_update(&drv_bus_uio, dev,
-					     DRV_PCI_CMD_MASTER | DRV_PCI_CMD_MEMORY, 0);
+		err = drv_pci_enable(&drv_bus_uio, dev);
 	if (err) {
 		uio_close(dev);
 		return err;
 	}
 	u->master_set = 1;
-	dev->info.vendor_id = vendor;
-	dev->info.device_id = device;
-	drv_pci_default_dma_mask(dev, vendor, device);
 	return 0;
 }
 

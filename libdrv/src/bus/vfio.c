@@ -295,25 +295,19 @@ static int vfio_open(drv_dev *dev, const char *addr, const struct drv_open_opts 
 	snprintf(dev->info.bus, sizeof(dev->info.bus), "vfio");
 	snprintf(dev->info.address, sizeof(dev->info.address), "%s", addr);
 
-	uint16_t vendor = 0, device = 0;
 	err = attach_container(v, group_no);
 	if (!err)
 		err = attach_device(v);
 	if (!err)
-		err = drv_pci_read_ids(&drv_bus_vfio, dev, &vendor, &device);
-	if (!err)
-		err = drv_pci_command_update(&drv_bus_vfio, dev,
-					     DRV_PCI_CMD_MASTER | DRV_PCI_CMD_MEMORY, 0);
+		err = drv_pci_enable(&drv_bus_vfio, dev);
 	if (err) {
 		vfio_close(dev);
 		return err;
 	}
 	v->master_set = 1;
 	watch_release_request(v);
-	dev->info.vendor_id = vendor;
-	dev->info.device_id = device;
-	drv_pci_default_dma_mask(dev, vendor, device);
-	const struct drv_pci_known *k = drv_pci_known_lookup(vendor, device);
+	const struct drv_pci_known *k =
+	    drv_pci_known_lookup(dev->info.vendor_id, dev->info.device_id);
 	v->dma_is_physical = k && k->dma_is_physical;
 	return 0;
 }
