@@ -44,6 +44,7 @@ static void test_pfn_hidden(void **state)
 	uint64_t pfn;
 	assert_int_equal(drv_pagemap_decode(DRV_PAGEMAP_PRESENT, &pfn), -EPERM);
 	assert_non_null(strstr(drv_errmsg(), "PFN 0"));
+	assert_non_null(strstr(drv_errmsg(), "CAP_SYS_ADMIN"));
 	assert_non_null(strstr(drv_errmsg(), "root"));
 	assert_non_null(strstr(drv_errmsg(), "vfio"));
 }

@@ -170,9 +170,37 @@ static void test_list(void **state)
 	assert_int_equal(d[2].iommu_group, 3);
 	/* A short array still learns the total. */
 	assert_int_equal(drv_sysfs_pci_list(t->root, d, 2), 6);
-	char members[64];
-	assert_int_equal(drv_sysfs_iommu_group_members(t->root, 5, members, sizeof(members)), 0);
-	assert_string_equal(members, "0000:00:06.0 0000:00:07.0");
+}
+
+/* Group 5 holds 0000:00:06.0 and 0000:00:07.0, both on virtio-pci at first. */
+static void test_group_not_viable(void **state)
+{
+	struct tree *t = *state;
+	link_to(t, "bus/pci/devices/0000:00:06.0/driver", "../../../../bus/pci/drivers/vfio-pci");
+	assert_int_equal(drv_sysfs_iommu_group_not_viable(t->root, 5), -EPERM);
+	const char *msg = drv_errmsg();
+	assert_non_null(strstr(msg, "IOMMU group 5 is not viable"));
+	assert_non_null(strstr(msg, "0000:00:07.0 (bound to virtio-pci)"));
+	assert_non_null(strstr(msg, "`drvctl bind 0000:00:07.0 vfio`"));
+	assert_null(strstr(msg, "0000:00:06.0")); /* already on vfio-pci: not in the way */
+
+	link_to(t, "bus/pci/devices/0000:00:06.0/driver", "../../../../bus/pci/drivers/ahci");
+	assert_int_equal(drv_sysfs_iommu_group_not_viable(t->root, 5), -EPERM);
+	msg = drv_errmsg();
+	assert_non_null(
+	    strstr(msg, "0000:00:06.0 (bound to ahci), 0000:00:07.0 (bound to virtio-pci)"));
+	assert_non_null(
+	    strstr(msg, "`drvctl bind 0000:00:06.0 vfio`, `drvctl bind 0000:00:07.0 vfio`"));
+
+	/* Nothing in sysfs explains it (the kernel knows more): say what viable means. */
+	link_to(t, "bus/pci/devices/0000:00:06.0/driver", "../../../../bus/pci/drivers/pci-stub");
+	char rel[128];
+	snprintf(rel, sizeof(rel), "%s/bus/pci/devices/0000:00:07.0/driver", t->root);
+	assert_int_equal(unlink(rel), 0);
+	assert_int_equal(drv_sysfs_iommu_group_not_viable(t->root, 5), -EPERM);
+	msg = drv_errmsg();
+	assert_non_null(strstr(msg, "bound to vfio-pci or pci-stub, or to no driver"));
+	assert_non_null(strstr(msg, "iommu_groups/5/devices"));
 }
 
 static void test_missing_device(void **state)
@@ -281,6 +309,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_address_format),
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_not_viable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_device, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uio_and_resources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_use, setup, teardown),

@@ -216,22 +216,53 @@ int drv_sysfs_pci_list(const char *root, struct drv_pci_dev *out, unsigned max)
 	return n;
 }
 
-int drv_sysfs_iommu_group_members(const char *root, int group, char *buf, size_t len)
+/*
+ * Members of the group that keep it from being viable: "ADDR (bound to
+ * DRIVER)" into who, and the commands that free them into fix. Returns
+ * their number.
+ */
+static int group_blockers(const char *root, int group, char *who, char *fix, size_t len)
 {
 	char dir[512];
 	char(*names)[16] = NULL;
 	snprintf(dir, sizeof(dir), "%s/kernel/iommu_groups/%d/devices", root, group);
 	int n = list_addresses(dir, &names);
-	size_t used = 0;
-	buf[0] = '\0';
+	int blockers = 0;
+	size_t who_used = 0, fix_used = 0;
+	who[0] = fix[0] = '\0';
 	for (int i = 0; i < n; i++) {
-		int w = snprintf(buf + used, len - used, "%s%s", i ? " " : "", names[i]);
-		if (w < 0 || (size_t)w >= len - used)
+		char driver[64];
+		/* vfio-pci and pci-stub leave DMA to user space; unbound devices do no DMA. */
+		if (drv_sysfs_pci_driver(root, names[i], driver, sizeof(driver)) || !driver[0] ||
+		    !strcmp(driver, DRV_PCI_DRIVER_VFIO) || !strcmp(driver, "pci-stub"))
+			continue;
+		int w = snprintf(who + who_used, len - who_used, "%s%s (bound to %s)",
+				 blockers ? ", " : "", names[i], driver);
+		int f = snprintf(fix + fix_used, len - fix_used, "%s`drvctl bind %s vfio`",
+				 blockers ? ", " : "", names[i]);
+		if (w < 0 || f < 0 || (size_t)w >= len - who_used || (size_t)f >= len - fix_used)
 			break;
-		used += (size_t)w;
+		who_used += (size_t)w;
+		fix_used += (size_t)f;
+		blockers++;
 	}
 	free(names);
-	return n < 0 ? n : 0;
+	return n < 0 ? n : blockers;
+}
+
+int drv_sysfs_iommu_group_not_viable(const char *root, int group)
+{
+	char who[256], fix[256];
+	if (group_blockers(root, group, who, fix, sizeof(who)) <= 0)
+		return drv_fail(-EPERM,
+				"IOMMU group %d is not viable: every device in %s/kernel/"
+				"iommu_groups/%d/devices must be bound to vfio-pci or pci-stub, or "
+				"to no driver (`drvctl list` shows the drivers)",
+				group, root, group);
+	return drv_fail(-EPERM,
+			"IOMMU group %d is not viable: it also holds %s. Bind the group's "
+			"other devices to vfio-pci (%s) or unbind them, then try again",
+			group, who, fix);
 }
 
 int drv_sysfs_pci_uio_index(const char *root, const char *addr)

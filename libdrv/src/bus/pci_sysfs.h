@@ -35,8 +35,12 @@ int drv_sysfs_pci_get(const char *root, const char *addr, struct drv_pci_dev *ou
 /* Every function, ordered by address; returns the total count (may exceed max). */
 int drv_sysfs_pci_list(const char *root, struct drv_pci_dev *out, unsigned max);
 
-/* Addresses of every device in IOMMU group `group`, space-separated. */
-int drv_sysfs_iommu_group_members(const char *root, int group, char *buf, size_t len);
+/*
+ * The failure for an IOMMU group that VFIO reports not viable: -EPERM with a
+ * message naming each member bound to a driver other than vfio-pci or
+ * pci-stub, and how to free it.
+ */
+int drv_sysfs_iommu_group_not_viable(const char *root, int group);
 
 /* N of the /dev/uioN node of a device bound to uio_pci_generic. */
 int drv_sysfs_pci_uio_index(const char *root, const char *addr);

@@ -217,14 +217,8 @@ static int attach_container(struct vfio *v, int group_no)
 	struct vfio_group_status status = { .argsz = sizeof(status) };
 	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status) != 0)
 		return drv_fail_errno(-errno, "VFIO_GROUP_GET_STATUS on %s", path);
-	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
-		char members[256];
-		drv_sysfs_iommu_group_members(SYSFS, group_no, members, sizeof(members));
-		return drv_fail(-EPERM,
-				"IOMMU group %d is not viable: bind every device of the group to "
-				"vfio-pci (they are: %s)",
-				group_no, members);
-	}
+	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
+		return drv_sysfs_iommu_group_not_viable(SYSFS, group_no);
 	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) != 0)
 		return drv_fail_errno(-errno, "attaching IOMMU group %d to a VFIO container",
 				      group_no);
