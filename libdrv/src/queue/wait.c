@@ -6,6 +6,7 @@
  * other waiters sleep on the condition variable and are woken whenever
  * completions were processed or the leader steps down.
  */
+#include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 enum { EV_IRQ = 1, EV_SW = 2, EV_HEALTH = 3 };
 
 #define ALIVE_CHECK_NS 1000000ull
+#define SPIN_YIELD_NS 5000ull
 /*
  * Sleeps are capped when a wake-up could go unseen: without a health fd a
  * vanished device is only noticed by polling alive(), and a vector shared
@@ -132,10 +134,16 @@ static void sleep_on_fd(drv_queue *q, uint64_t wake)
 	q->fd_sleeping = false;
 }
 
-/* Spins until something completes, the wake time, or stop_ns. Lock held. */
+/*
+ * Spins until something completes, the wake time, or stop_ns. Lock held.
+ * A spin that has seen nothing for SPIN_YIELD_NS yields the CPU once: when
+ * the thread that must complete the work (a device thread, say) shares our
+ * core, it runs now instead of after our whole time slice.
+ */
 static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 {
 	uint64_t start = q->progress;
+	uint64_t yield_at = 0;
 	for (;;) {
 		pthread_mutex_unlock(&q->lock);
 		for (int i = 0; i < 32; i++)
@@ -147,6 +155,14 @@ static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 		uint64_t now = drv_now_ns();
 		if (q->progress != start || q->failed || now >= wake || now >= stop_ns)
 			return;
+		if (!yield_at) {
+			yield_at = now + SPIN_YIELD_NS;
+		} else if (now >= yield_at) {
+			pthread_mutex_unlock(&q->lock);
+			sched_yield();
+			pthread_mutex_lock(&q->lock);
+			yield_at = 0;
+		}
 	}
 }
 
