@@ -356,30 +356,35 @@ static void write_sqe(struct dsim_queue *dq, const struct dsim_sqe *e)
 	dq->sq_tail++;
 }
 
+/* Fills the ring entry in place: every field is written once, no copy. */
 static int dsim_post(drv_queue *q, struct drv_slot *s)
 {
 	struct dsim_queue *dq = q->hw;
-	struct dsim_sqe e = { .opcode = s->op, /* DRV_OP_* equal DSIM_OP_* */
-			      .tag = s->tag,
-			      .offset = s->offset,
-			      .length = s->len,
-			      .code = s->code,
-			      .in_addr = s->in.bus,
-			      .in_length = s->in.len,
-			      .arg = { s->arg[0], s->arg[1] } };
-	if (s->nseg == 1) {
-		e.addr = s->seg[0].bus;
-	} else if (s->nseg > 1) {
+	struct dsim_sqe *e = &((struct dsim_sqe *)dq->sq.va)[dq->sq_tail & dq->mask];
+	e->opcode = s->op; /* DRV_OP_* equal DSIM_OP_* */
+	e->flags = 0;
+	e->sg_count = 0;
+	e->tag = s->tag;
+	e->offset = s->offset;
+	e->length = s->len;
+	e->code = s->code;
+	e->addr = s->nseg ? s->seg[0].bus : 0;
+	e->in_addr = s->in.bus;
+	e->in_length = s->in.len;
+	e->abort_tag = 0;
+	e->arg[0] = s->arg[0];
+	e->arg[1] = s->arg[1];
+	if (s->nseg > 1) {
 		struct drv_buf *list = s->hw;
 		struct dsim_sge *sge = list->va;
 		for (unsigned i = 0; i < s->nseg; i++)
 			sge[i] =
 			    (struct dsim_sge){ .addr = s->seg[i].bus, .length = s->seg[i].len };
-		e.flags = DSIM_SQE_F_SGL;
-		e.sg_count = (uint16_t)s->nseg;
-		e.addr = drv_dma_bus(list, 0);
+		e->flags = DSIM_SQE_F_SGL;
+		e->sg_count = (uint16_t)s->nseg;
+		e->addr = drv_dma_bus(list, 0);
 	}
-	write_sqe(dq, &e);
+	dq->sq_tail++;
 	return 0;
 }
 

@@ -68,12 +68,16 @@ void drv_slot_release(drv_queue *q, struct drv_slot *s)
 	uint16_t gen = (uint16_t)(s->gen + 1);
 	if (gen == 0 || gen == DRV_TAG_GEN_DRIVER)
 		gen = 1;
-	struct drv_seg *seg = s->seg;
-	drv_buf **bufs = s->bufs;
-	void *hw = s->hw;
-	*s = (struct drv_slot){
-		.gen = gen, .seg = seg, .bufs = bufs, .hw = hw, .bounce_off = SIZE_MAX
-	};
+	/* What submit does not overwrite; seg, bufs and hw are the slot's for good. */
+	s->gen = gen;
+	s->state = DRV_SLOT_FREE;
+	s->req = NULL;
+	s->nseg = 0;
+	s->in = (struct drv_seg){ 0 };
+	s->bounce_off = SIZE_MAX;
+	s->bounce_len = 0;
+	s->bounce_va = NULL;
+	s->nbufs = 0;
 	q->free_slots[q->nfree++] = (uint32_t)(s - q->slots);
 }
 

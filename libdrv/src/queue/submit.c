@@ -43,6 +43,15 @@ static int validate_sgl(const drv_queue *q, const struct drv_req *r)
 	return 0;
 }
 
+/* Bounce memory a request needs: plain-memory data and CONTROL input. */
+static size_t bounce_bytes(const struct drv_req *r)
+{
+	size_t data = r->len && r->data ? r->len : 0;
+	if (!data && !r->in_len)
+		return 0; /* NOP, FLUSH and direct I/O: the common case */
+	return drv_bounce_chunk_round(data) + drv_bounce_chunk_round(r->in_len);
+}
+
 /* Checks everything about a request that does not depend on free resources. */
 static int validate(const drv_queue *q, const struct drv_req *r)
 {
@@ -83,9 +92,8 @@ static int validate(const drv_queue *q, const struct drv_req *r)
 			return drv_fail(-E2BIG, "control input of %zu bytes: at most %u", r->in_len,
 					info->max_transfer);
 	}
-	size_t bounce = drv_bounce_chunk_round(r->len && r->data ? r->len : 0) +
-			drv_bounce_chunk_round(r->in_len);
-	if (bounce > drv_bounce_capacity(q))
+	size_t bounce = bounce_bytes(r);
+	if (bounce && bounce > drv_bounce_capacity(q))
 		return drv_fail(-E2BIG,
 				"request needs %zu bytes of bounce memory, the queue has %zu: "
 				"use a drv_buf or a larger bounce_bytes",
@@ -117,8 +125,8 @@ static int add_segments(drv_queue *q, struct drv_slot *s, const drv_buf *buf, si
 /* Maps the request's memory into the slot. -EAGAIN: no bounce memory now. */
 static int map(drv_queue *q, struct drv_slot *s, struct drv_req *r)
 {
-	size_t data_bytes = r->len && r->data ? drv_bounce_chunk_round(r->len) : 0;
-	size_t need = data_bytes + drv_bounce_chunk_round(r->in_len);
+	size_t need = bounce_bytes(r);
+	size_t data_bytes = need && r->len && r->data ? drv_bounce_chunk_round(r->len) : 0;
 	if (need) {
 		s->bounce_off = drv_bounce_alloc(q, need);
 		if (s->bounce_off == SIZE_MAX)
