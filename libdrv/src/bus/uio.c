@@ -103,9 +103,10 @@ static int check_bound(const char *addr)
 				"uio`",
 				addr, addr);
 	if (strcmp(driver, DRV_PCI_DRIVER_UIO))
-		return drv_fail(-EBUSY, "device %s is bound to %s: run `drvctl bind %s uio`%s",
+		return drv_fail(-EBUSY, "device %s is bound to %s: run `drvctl bind %s uio`%s%s",
 				addr, driver, addr,
-				strcmp(driver, DRV_PCI_DRIVER_VFIO) ? "" : " or open vfio:ADDR");
+				strcmp(driver, DRV_PCI_DRIVER_VFIO) ? "" : " or open vfio:",
+				strcmp(driver, DRV_PCI_DRIVER_VFIO) ? "" : addr);
 	return 0;
 }
 

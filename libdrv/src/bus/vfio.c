@@ -183,10 +183,15 @@ static int check_bound(const char *addr, int *group)
 	int err = drv_sysfs_pci_get(SYSFS, addr, &d);
 	if (err)
 		return err;
+	if (!d.driver[0])
+		return drv_fail(-ENODEV,
+				"device %s is not bound to any driver: run `drvctl bind %s vfio`",
+				addr, addr);
 	if (strcmp(d.driver, DRV_PCI_DRIVER_VFIO))
-		return drv_fail(d.driver[0] ? -EBUSY : -ENODEV,
-				"device %s is bound to %s: run `drvctl bind %s vfio`", addr,
-				d.driver[0] ? d.driver : "no driver", addr);
+		return drv_fail(-EBUSY, "device %s is bound to %s: run `drvctl bind %s vfio`%s%s",
+				addr, d.driver, addr,
+				strcmp(d.driver, DRV_PCI_DRIVER_UIO) ? "" : " or open uio:",
+				strcmp(d.driver, DRV_PCI_DRIVER_UIO) ? "" : addr);
 	if (d.iommu_group < 0)
 		return drv_fail(-ENODEV, "%s has no IOMMU group: enable the IOMMU (intel_iommu=on)",
 				addr);
