@@ -1,8 +1,10 @@
 #!/bin/sh
+# shellcheck source-path=SCRIPTDIR
 # Inside the guest (edu unbound): drvctl list shows edu with no kernel driver and
 # libdrv's edu driver, --json is well formed, bind uio -> bind vfio -> unbind moves
 # the device between drivers with their device nodes, and bad input fails with a
 # message (exit 1) or a usage error (exit 2).
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 drvctl=$1
 addr=$(edu_addr)

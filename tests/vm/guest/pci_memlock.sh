@@ -1,7 +1,9 @@
 #!/bin/sh
+# shellcheck source-path=SCRIPTDIR
 # Inside the guest: a process without CAP_IPC_LOCK (root ignores the limit) and
 # with RLIMIT_MEMLOCK at 64 KiB cannot lock libdrv's DMA pool; uio (4 KiB pages,
 # no hugepages reserved) and vfio (IOMMU pinning) both say to raise it.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 drvctl=$1 as_nobody=$2
 addr=$(edu_addr)

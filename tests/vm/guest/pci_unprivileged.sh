@@ -1,8 +1,10 @@
 #!/bin/sh
+# shellcheck source-path=SCRIPTDIR
 # Inside the guest, as user nobody (as_nobody drops root and every capability):
 # uio and vfio say that they need root, binding says the same, uio DMA with
 # readable device files gets the pagemap PFN 0 message, and vfio works for the
 # owner of /dev/vfio/N as documented.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 drvctl=$1 as_nobody=$2
 addr=$(edu_addr)

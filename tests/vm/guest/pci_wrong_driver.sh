@@ -1,7 +1,9 @@
 #!/bin/sh
+# shellcheck source-path=SCRIPTDIR
 # Inside the guest (edu bound to uio_pci_generic): opening edu through the bus it
 # is not bound to fails with exit 1 and a message naming the driver it has and the
 # drvctl bind command that fixes it; the same for an unbound device.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 drvctl=$1 edutool=$2
 addr=$(edu_addr)

@@ -1,6 +1,8 @@
 #!/bin/sh
+# shellcheck source-path=SCRIPTDIR
 # Inside the guest: the sample apps against sim:inproc, which needs no PCI device
 # and must behave in the guest exactly as on the host.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 asyncread=$1 notify=$2 drvctl=$3
 

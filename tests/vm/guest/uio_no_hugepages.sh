@@ -1,7 +1,9 @@
 #!/bin/sh
+# shellcheck source-path=SCRIPTDIR
 # Inside the guest (edu on uio_pci_generic) with no hugepages: uio falls back to
 # locked 4 KiB pages, opens and runs DMA anyway, and says once on stderr how to
 # reserve hugepages; LIBDRV_QUIET=1 silences that note.
+# shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 drvctl=$1 edutool=$2
 addr=$(edu_addr)
