@@ -18,9 +18,9 @@
 #define BOUNCE_MAX (16u << 20)
 #define CLOSE_GRACE_NS 1000000000ull
 
-static int epoll_add(int epfd, int fd, uint32_t tag)
+static int epoll_add(int epfd, int fd, uint32_t tag, uint32_t events)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+	struct epoll_event ev = { .events = events, .data.u32 = tag };
 	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
 }
 
@@ -28,11 +28,19 @@ static int open_fds(drv_queue *q)
 {
 	q->sw_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	q->poll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (q->sw_fd < 0 || q->poll_fd < 0 || epoll_add(q->poll_fd, q->sw_fd, 2) < 0)
+	if (q->sw_fd < 0 || q->poll_fd < 0 || epoll_add(q->poll_fd, q->sw_fd, 2, EPOLLIN) < 0)
 		return drv_fail_errno(-errno, "cannot create the queue's eventfd/epoll");
-	if (q->irq_fd >= 0 && epoll_add(q->poll_fd, q->irq_fd, 1) < 0)
+	/*
+	 * Eventfd, MSI and MSI-X interrupts are counters: watched edge-triggered,
+	 * each interrupt is one event and the counter need not be read back (a
+	 * read costs as much as the rest of the wake-up's bookkeeping). INTx is
+	 * level-triggered and must be acknowledged (unmasked) every time.
+	 */
+	q->irq_ack = q->dev->info.irq_mode == DRV_IRQ_INTX;
+	uint32_t irq_events = q->irq_ack ? EPOLLIN : EPOLLIN | EPOLLET;
+	if (q->irq_fd >= 0 && epoll_add(q->poll_fd, q->irq_fd, 1, irq_events) < 0)
 		return drv_fail_errno(-errno, "cannot watch the interrupt fd");
-	if (q->health_fd >= 0 && epoll_add(q->poll_fd, q->health_fd, 3) < 0)
+	if (q->health_fd >= 0 && epoll_add(q->poll_fd, q->health_fd, 3, EPOLLIN) < 0)
 		return drv_fail_errno(-errno, "cannot watch the device health fd");
 	return 0;
 }

@@ -96,7 +96,8 @@ static bool drain_fds(drv_queue *q, int timeout_ms)
 		eventfd_t v;
 		switch (ev[i].data.u32) {
 		case EV_IRQ:
-			q->dev->bus->irq_ack(q->dev, q->vector);
+			if (q->irq_ack)
+				q->dev->bus->irq_ack(q->dev, q->vector);
 			q->stats.interrupts++;
 			break;
 		case EV_SW:
