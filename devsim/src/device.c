@@ -23,7 +23,7 @@
 /* Device polling stops after an idle window of 50 us to 1 ms without work. */
 #define POLL_IDLE_MIN_NS 50000u
 #define POLL_IDLE_MAX_NS 1000000u
-#define POLL_YIELD_NS 5000u           /* polling without work yields the CPU this often */
+#define POLL_YIELD_NS 2000u           /* polling without work yields the CPU this often */
 #define POLL_IDLE_RESET_NS 100000000u /* a sleep this long starts again from the minimum */
 #define CQ_RETRY_NS 1000000u          /* re-check a full CQ this often */
 
@@ -426,12 +426,15 @@ int dsim_dev_run(struct dsim_dev *d)
 		int timeout = -1;
 		if (poll_step(d, work)) {
 			cpu_relax();
+			/* Idle for a while: let a driver thread sharing this core run. */
+			if (d->now_ns - d->last_work_ns >= POLL_YIELD_NS &&
+			    d->now_ns - d->last_yield_ns >= POLL_YIELD_NS) {
+				d->last_yield_ns = d->now_ns;
+				sched_yield();
+			}
 			/* Sockets and doorbells still need looking at now and then. */
 			if (++d->poll_spins % 64)
 				continue;
-			/* Idle for a while: let a driver thread sharing this core run. */
-			if (d->now_ns - d->last_work_ns >= POLL_YIELD_NS)
-				sched_yield();
 			timeout = 0;
 		} else {
 			uint64_t now = dsim_now_ns();

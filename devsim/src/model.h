@@ -117,6 +117,7 @@ struct dsim_dev {
 	uint64_t now_ns;         /* time of the current pass */
 	uint64_t timer_armed_ns; /* when timer_fd fires, 0 = disarmed */
 	uint64_t last_work_ns;
+	uint64_t last_yield_ns;
 	uint64_t poll_idle_ns;  /* current idle window of device polling */
 	uint64_t poll_slept_ns; /* when polling last stopped for lack of work, 0 = not since */
 	bool cq_blocked;        /* a queue waits for CQ space: re-check soon */

@@ -18,7 +18,7 @@
 enum { EV_IRQ = 1, EV_SW = 2, EV_HEALTH = 3 };
 
 #define ALIVE_CHECK_NS 1000000ull
-#define SPIN_YIELD_NS 5000ull
+#define SPIN_YIELD_NS 2000ull
 /*
  * Sleeps are capped when a wake-up could go unseen: without a health fd a
  * vanished device is only noticed by polling alive(), and a vector shared
