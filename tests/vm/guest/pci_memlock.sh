@@ -20,8 +20,16 @@ expect_status 0
 uio=$(ls "$dev/uio")
 chmod 0666 "$dev/config" "/dev/$uio"
 run limited "$drvctl" info "uio:$addr"
-expect_failure "locking 67108864 bytes of DMA memory in RAM" "raise RLIMIT_MEMLOCK (\`ulimit -l\`)"
 expect_stderr "no free 2 MiB hugepages" # why 4 KiB pages had to be locked
+if grep -q __asan_init "$drvctl"; then
+	# AddressSanitizer replaces mlock with a no-op, so the pages "lock" and the
+	# open fails one step later, at the physical addresses.
+	expect_failure "pagemap gave PFN 0"
+	echo "pci_memlock: AddressSanitizer build: uio's RLIMIT_MEMLOCK message not reachable"
+else
+	expect_failure "locking 67108864 bytes of DMA memory in RAM" \
+		"raise RLIMIT_MEMLOCK (\`ulimit -l\`)"
+fi
 
 run "$drvctl" bind "$addr" vfio
 expect_status 0
