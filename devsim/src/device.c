@@ -316,6 +316,8 @@ unsigned dsim_dev_process(struct dsim_dev *d)
 {
 	sync_admin(d);
 	d->cq_blocked = false;
+	d->pass_bytes = 0;
+	d->pass_cut = false;
 	d->now_ns = dsim_now_ns();
 	unsigned work = dsim_exec_due(d, d->now_ns);
 	if (d->ready)
@@ -439,7 +441,7 @@ int dsim_dev_run(struct dsim_dev *d)
 		} else {
 			uint64_t now = dsim_now_ns();
 			uint64_t next = next_deadline(d, now);
-			if (next && next <= now)
+			if (d->pass_cut || (next && next <= now))
 				timeout = 0;
 			else
 				arm_timer(d, next);

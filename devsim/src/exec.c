@@ -96,6 +96,7 @@ static unsigned storage_io(struct dsim_dev *d, const struct dsim_sqe *sqe, uint3
 		off += segs[i].len;
 	}
 	dsim_stat_add(d->regs, rd ? DSIM_STAT_BYTES_READ : DSIM_STAT_BYTES_WRITTEN, sqe->length);
+	d->pass_bytes += sqe->length;
 	*result = sqe->length;
 	return DSIM_SC_SUCCESS;
 }

@@ -19,6 +19,7 @@
 
 #define DSIM_MAX_WINDOWS 32u
 #define DSIM_REQ_POOL 1024u
+#define DSIM_PASS_BYTES (256u << 10) /* data moved per pass before interrupting */
 
 struct dsim_window {
 	uint64_t bus;
@@ -121,6 +122,8 @@ struct dsim_dev {
 	uint64_t poll_idle_ns;  /* current idle window of device polling */
 	uint64_t poll_slept_ns; /* when polling last stopped for lack of work, 0 = not since */
 	bool cq_blocked;        /* a queue waits for CQ space: re-check soon */
+	uint64_t pass_bytes;    /* storage bytes moved in this pass */
+	bool pass_cut;          /* the pass stopped fetching early: run another at once */
 	uint64_t irq_deadline;  /* earliest coalescing deadline, 0 = none */
 	unsigned poll_spins;
 };

@@ -89,6 +89,14 @@ unsigned dsim_queue_fetch(struct dsim_dev *d, unsigned q)
 	}
 	unsigned n = 0;
 	while (dq->sq_head != tail && !dq->error) {
+		/*
+		 * A pass that has moved DSIM_PASS_BYTES ends here, so its interrupt
+		 * goes out and the driver reaps while the next pass copies.
+		 */
+		if (d->pass_bytes >= DSIM_PASS_BYTES) {
+			d->pass_cut = true;
+			break;
+		}
 		/* Reserve a CQ slot per fetched request: posting never overruns. */
 		uint32_t used = (dq->cq_tail - cq_head) & dq->mask;
 		struct dsim_req *r = d->free_reqs;
