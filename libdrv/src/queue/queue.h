@@ -90,16 +90,17 @@ struct drv_queue {
 	uint64_t progress;         /* counts completions, so waiters notice others' work */
 	uint64_t next_deadline_ns; /* earliest request deadline, UINT64_MAX if none */
 	uint64_t alive_checked_ns;
-	bool clock_batch;  /* a submit batch or reap pass shares one clock read */
-	uint64_t clock_ns; /* that read, 0 until the first request needs it */
-	unsigned posted;   /* posted since the last commit */
-	unsigned active;   /* slots INFLIGHT or ABORTING */
-	int irq_fd;        /* bus interrupt fd for this queue, or -1 */
-	bool irq_ack;      /* interrupts need bus->irq_ack (INTx); else watched edge-triggered */
-	int sw_fd;         /* eventfd: software completions (cancel, timeout, device gone) */
-	int health_fd;     /* bus health fd, or -1 */
-	int poll_fd;       /* epoll set of irq_fd, sw_fd and the bus health fd */
-	unsigned vector;   /* interrupt vector the driver programmed */
+	bool clock_batch;      /* a submit batch or reap pass shares one clock read */
+	uint64_t clock_ns;     /* that read, 0 until the first request needs it */
+	uint64_t processed_ns; /* the clock read of the last drv_queue_process() */
+	unsigned posted;       /* posted since the last commit */
+	unsigned active;       /* slots INFLIGHT or ABORTING */
+	int irq_fd;            /* bus interrupt fd for this queue, or -1 */
+	bool irq_ack;    /* interrupts need bus->irq_ack (INTx); else watched edge-triggered */
+	int sw_fd;       /* eventfd: software completions (cancel, timeout, device gone) */
+	int health_fd;   /* bus health fd, or -1 */
+	int poll_fd;     /* epoll set of irq_fd, sw_fd and the bus health fd */
+	unsigned vector; /* interrupt vector the driver programmed */
 	struct drv_buf bounce; /* buffered-I/O area */
 	struct drv_bounce *bounce_map;
 	struct drv_queue_stats stats;

@@ -70,6 +70,7 @@ int drv_queue_process(drv_queue *q)
 		int n = dev->ops->reap(q, q->depth * 2);
 		uint64_t now = drv_queue_clock(q);
 		drv_clock_batch_close(q);
+		q->processed_ns = now;
 		if (n < 0) {
 			drv_queue_device_gone(q, n);
 		} else if (__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE)) {
@@ -111,18 +112,16 @@ static bool drain_fds(drv_queue *q, int timeout_ms)
 	return n > 0;
 }
 
-static int ms_until(uint64_t wake)
+static int ms_until(uint64_t wake, uint64_t now)
 {
-	uint64_t now = drv_now_ns();
 	if (wake <= now)
 		return 0;
 	uint64_t ms = (wake - now + 999999) / 1000000;
 	return ms > 60000 ? 60000 : (int)ms;
 }
 
-static void sleep_on_fd(drv_queue *q, uint64_t wake)
+static void sleep_on_fd(drv_queue *q, uint64_t wake, uint64_t now)
 {
-	uint64_t now = drv_now_ns();
 	const struct drv_info *info = &q->dev->info;
 	bool capped = q->health_fd < 0 || info->irq_vectors < info->max_queues;
 	if (capped && wake > now + SLEEP_CAP_NS)
@@ -130,7 +129,7 @@ static void sleep_on_fd(drv_queue *q, uint64_t wake)
 	q->stats.sleeps++;
 	q->fd_sleeping = true;
 	pthread_mutex_unlock(&q->lock);
-	drain_fds(q, ms_until(wake));
+	drain_fds(q, ms_until(wake, now));
 	pthread_mutex_lock(&q->lock);
 	q->fd_sleeping = false;
 }
@@ -153,7 +152,8 @@ static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 		if (q->progress != start)
 			return;
 		drv_queue_process(q);
-		uint64_t now = drv_now_ns();
+		/* The pass's own clock read: at most one iteration old. */
+		uint64_t now = q->processed_ns;
 		if (q->progress != start || q->failed || now >= wake || now >= stop_ns)
 			return;
 		if (!yield_at) {
@@ -168,7 +168,7 @@ static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 }
 
 /* The leader's turn: wait for device activity in the queue's mode. */
-static void lead(drv_queue *q, uint64_t wake)
+static void lead(drv_queue *q, uint64_t wake, uint64_t now)
 {
 	const struct drv_dev_ops *ops = q->dev->ops;
 	switch (q->opts.cmode) {
@@ -177,16 +177,17 @@ static void lead(drv_queue *q, uint64_t wake)
 		return;
 	case DRV_CMODE_HYBRID: {
 		uint64_t before = q->progress;
-		spin(q, wake, drv_now_ns() + q->opts.spin_ns);
-		if (q->progress != before || drv_now_ns() >= wake)
+		spin(q, wake, now + q->opts.spin_ns);
+		now = drv_now_ns();
+		if (q->progress != before || now >= wake)
 			return;
 		if (!ops->irq_enable(q, true))
-			sleep_on_fd(q, wake);
+			sleep_on_fd(q, wake, now);
 		ops->irq_enable(q, false);
 		return;
 	}
 	default:
-		sleep_on_fd(q, wake);
+		sleep_on_fd(q, wake, now);
 		return;
 	}
 }
@@ -226,7 +227,7 @@ int drv_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), vo
 			continue;
 		}
 		q->sleeper = true;
-		lead(q, wake);
+		lead(q, wake, now);
 		q->sleeper = false;
 		if (q->waiters)
 			pthread_cond_broadcast(&q->cond);
