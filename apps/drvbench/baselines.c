@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -56,48 +57,97 @@ static void measure_uring(struct baselines *b, unsigned batch, int quiet)
 	b->uring_nop_ns_per_op = secs * 1e9 / (double)ops;
 }
 
+/*
+ * Two threads bounce a signal over two eventfds. Each side waits either in
+ * a blocking read, or (epoll) in edge-triggered epoll_wait without reading
+ * the count, which is how a libdrv queue and devsim wait.
+ */
 struct pingpong {
 	int to_peer, to_main;
+	int ep_peer, ep_main; /* -1: blocking reads */
 };
+
+static int wait_signal(int fd, int ep)
+{
+	uint64_t v;
+	struct epoll_event ev;
+
+	if (ep < 0)
+		return read(fd, &v, sizeof(v)) == sizeof(v) ? 0 : -1;
+	return epoll_wait(ep, &ev, 1, -1) == 1 ? 0 : -1;
+}
+
+static int signal_fd(int fd)
+{
+	uint64_t one = 1;
+	return write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -1;
+}
 
 static void *pong(void *arg)
 {
 	struct pingpong *pp = arg;
-	uint64_t v;
 
-	for (unsigned i = 0; i < PINGPONG_ROUNDS; i++) {
-		if (read(pp->to_peer, &v, sizeof(v)) != sizeof(v) ||
-		    write(pp->to_main, &v, sizeof(v)) != sizeof(v))
+	for (unsigned i = 0; i < PINGPONG_ROUNDS; i++)
+		if (wait_signal(pp->to_peer, pp->ep_peer) || signal_fd(pp->to_main))
 			break;
-	}
 	return NULL;
 }
 
-static void measure_eventfd(struct baselines *b)
+static int edge_epoll(int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET };
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+
+	if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		close(ep);
+		ep = -1;
+	}
+	return ep;
+}
+
+static void close_fd(int fd)
+{
+	if (fd >= 0)
+		close(fd);
+}
+
+/* Returns the histogram of round trips, empty if set-up failed. */
+static const struct hist *pingpong_rtt(int use_epoll)
 {
 	static struct hist h;
-	struct pingpong pp = { eventfd(0, 0), eventfd(0, 0) };
+	struct pingpong pp = { eventfd(0, 0), eventfd(0, 0), -1, -1 };
 	pthread_t peer;
-	uint64_t v = 1;
 
 	hist_reset(&h);
-	if (pp.to_peer < 0 || pp.to_main < 0 || pthread_create(&peer, NULL, pong, &pp))
+	if (use_epoll) {
+		pp.ep_peer = edge_epoll(pp.to_peer);
+		pp.ep_main = edge_epoll(pp.to_main);
+	}
+	if (pp.to_peer < 0 || pp.to_main < 0 || (use_epoll && (pp.ep_peer < 0 || pp.ep_main < 0)) ||
+	    pthread_create(&peer, NULL, pong, &pp))
 		goto out;
 	for (unsigned i = 0; i < PINGPONG_ROUNDS; i++) {
 		uint64_t t0 = drv_now_ns();
-		if (write(pp.to_peer, &v, sizeof(v)) != sizeof(v) ||
-		    read(pp.to_main, &v, sizeof(v)) != sizeof(v))
+		if (signal_fd(pp.to_peer) || wait_signal(pp.to_main, pp.ep_main))
 			break;
 		hist_record(&h, drv_now_ns() - t0);
 	}
 	pthread_join(peer, NULL);
-	b->eventfd_rtt_p50_ns = hist_quantile(&h, 0.5);
-	b->eventfd_rtt_p99_ns = hist_quantile(&h, 0.99);
 out:
-	if (pp.to_peer >= 0)
-		close(pp.to_peer);
-	if (pp.to_main >= 0)
-		close(pp.to_main);
+	close_fd(pp.to_peer);
+	close_fd(pp.to_main);
+	close_fd(pp.ep_peer);
+	close_fd(pp.ep_main);
+	return &h;
+}
+
+static void measure_eventfd(struct baselines *b)
+{
+	const struct hist *h = pingpong_rtt(0);
+
+	b->eventfd_rtt_p50_ns = hist_quantile(h, 0.5);
+	b->eventfd_rtt_p99_ns = hist_quantile(h, 0.99);
+	b->epoll_rtt_p50_ns = hist_quantile(pingpong_rtt(1), 0.5);
 }
 
 static void measure_memcpy(struct baselines *b)

@@ -116,6 +116,8 @@ void report_text(FILE *f, const struct bench_report *r)
 				b->uring_batch, b->uring_nop_ops_per_s, b->uring_nop_ns_per_op);
 		fprintf(f, "  eventfd ping-pong round trip: p50 %.2f us, p99 %.2f us\n",
 			(double)b->eventfd_rtt_p50_ns / 1e3, (double)b->eventfd_rtt_p99_ns / 1e3);
+		fprintf(f, "  the same, waiting in edge-triggered epoll_wait: p50 %.2f us\n",
+			(double)b->epoll_rtt_p50_ns / 1e3);
 		fprintf(f, "  memcpy, 64 KiB blocks: %.2f GB/s\n", b->memcpy_gb_per_s);
 		for (unsigned i = 0; i < nratios; i++)
 			fprintf(f, "  %s = %.2fx\n", ratios[i].name, ratios[i].value);
@@ -218,10 +220,11 @@ static void json_baselines(FILE *f, const struct bench_report *r)
 	fprintf(f,
 		"  \"baselines\": {\"io_uring_nop\": {\"batch\": %u, \"ops_per_s\": %.1f, "
 		"\"ns_per_op\": %.2f}, \"eventfd_round_trip_ns\": {\"p50\": %llu, \"p99\": %llu}, "
-		"\"memcpy_gb_per_s\": %.3f},\n",
+		"\"epoll_round_trip_ns\": {\"p50\": %llu}, \"memcpy_gb_per_s\": %.3f},\n",
 		b->uring_batch, b->uring_nop_ops_per_s, b->uring_nop_ns_per_op,
 		(unsigned long long)b->eventfd_rtt_p50_ns,
-		(unsigned long long)b->eventfd_rtt_p99_ns, b->memcpy_gb_per_s);
+		(unsigned long long)b->eventfd_rtt_p99_ns, (unsigned long long)b->epoll_rtt_p50_ns,
+		b->memcpy_gb_per_s);
 	fprintf(f, "  \"ratios\": {");
 	for (unsigned i = 0; i < n; i++) {
 		fprintf(f, "%s", i ? ", " : "");

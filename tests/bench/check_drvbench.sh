@@ -64,7 +64,8 @@ result_keys="config.op config.qd config.mode device.driver result.iops result.mb
 run json --count 2000 --json && check_json "$tmp/json.out" $result_keys
 run baselines --count 1000 --json --baselines --runs 2 &&
 	check_json "$tmp/baselines.out" $result_keys runs.1.iops baselines.io_uring_nop.ops_per_s \
-		baselines.eventfd_round_trip_ns.p50 baselines.memcpy_gb_per_s ratios
+		baselines.eventfd_round_trip_ns.p50 baselines.epoll_round_trip_ns.p50 \
+		baselines.memcpy_gb_per_s ratios
 run nop_poll --op nop --mode poll --device-poll --qd 32 --batch 8 --count 3000 --json &&
 	check_json "$tmp/nop_poll.out" $result_keys
 run hybrid --mode hybrid --spin-us 50 --qd 4 --count 1000 --json --latency fixed:20us &&
