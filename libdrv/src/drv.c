@@ -165,11 +165,15 @@ DRV_API int drv_info(drv_dev *dev, struct drv_info *out)
 	return 0;
 }
 
+#define DRV_STR_(x) #x
+#define DRV_STR(x) DRV_STR_(x)
+
 DRV_API const char *drv_irq_mode_name(enum drv_irq_mode mode)
 {
 	switch (mode) {
 	case DRV_IRQ_NONE:
-		return "none (polled)";
+		/* What drv_queue_create does without interrupts, for queues left at the default. */
+		return "none (polled every " DRV_STR(DRV_POLL_INTERVAL_US_DEFAULT) " us)";
 	case DRV_IRQ_EVENTFD:
 		return "eventfd";
 	case DRV_IRQ_INTX:

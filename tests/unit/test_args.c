@@ -169,8 +169,16 @@ static void api_null_arguments(void **state)
 	drv_queue *q2;
 	assert_int_equal(drv_queue_create(dev, &o, &q2), -EINVAL);
 	assert_non_null(strstr(drv_errmsg(), "depth"));
+	o = (struct drv_queue_opts){ .cmode = (enum drv_cmode)7 };
+	assert_int_equal(drv_queue_create(dev, &o, &q2), -EINVAL);
+	assert_non_null(strstr(drv_errmsg(), "unknown completion mode 7"));
+	/* The bus has no interrupts: IRQ and HYBRID queues are accepted, polled by a timer. */
 	o = (struct drv_queue_opts){ .cmode = DRV_CMODE_IRQ };
-	assert_int_equal(drv_queue_create(dev, &o, &q2), -EINVAL); /* bus has no interrupts */
+	assert_int_equal(drv_queue_create(dev, &o, &q2), 0);
+	assert_int_equal(drv_queue_destroy(q2), 0);
+	o = (struct drv_queue_opts){ .cmode = DRV_CMODE_HYBRID };
+	assert_int_equal(drv_queue_create(dev, &o, &q2), 0);
+	assert_int_equal(drv_queue_destroy(q2), 0);
 	drv_dev *d;
 	assert_int_equal(drv_open("bogus:x", NULL, &d), -EINVAL);
 	assert_non_null(strstr(drv_errmsg(), "sim:, uio:, vfio: or pci:"));

@@ -117,7 +117,7 @@ struct drv_sge {
 /* ---- Queues ----------------------------------------------------------- */
 
 enum drv_cmode {
-	DRV_CMODE_IRQ = 0,    /* sleep on the interrupt */
+	DRV_CMODE_IRQ = 0,    /* sleep on the interrupt (no interrupts: on a poll timer) */
 	DRV_CMODE_POLL = 1,   /* interrupts masked; waiters spin on the ring */
 	DRV_CMODE_HYBRID = 2, /* spin up to spin_ns, then sleep on the interrupt */
 };
@@ -130,7 +130,17 @@ struct drv_queue_opts {
 	unsigned coalesce_usec;  /* ... or this long after the first */
 	size_t bounce_bytes;     /* buffered-I/O memory; 0 = depth * 64 KiB capped at 16 MiB */
 	int device_poll;         /* ask the device to poll the ring (no doorbells) */
+	/*
+	 * IRQ/HYBRID on a device without interrupts (drv_info irq_mode
+	 * DRV_IRQ_NONE, e.g. ivshmem under uio): waiters and the queue fd wake
+	 * on a timer with this period instead, armed only while requests are
+	 * in flight (parked WAIT_EVENTs included): one wake-up per period while
+	 * anything is pending. 0 = DRV_POLL_INTERVAL_US_DEFAULT. Ignored when
+	 * the device has interrupts, and in POLL mode.
+	 */
+	uint32_t poll_interval_us;
 };
+#define DRV_POLL_INTERVAL_US_DEFAULT 200
 
 DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, drv_queue **out);
 /* Cancels what is pending on the queue (callbacks run) and frees it. */
@@ -138,7 +148,9 @@ DRV_API int drv_queue_destroy(drv_queue *q);
 /*
  * Readable when completions may be ready: add it to epoll/poll/io_uring,
  * then call drv_reap() with a zero timeout. In DRV_CMODE_POLL the device
- * raises no interrupt; the fd still reports software completions.
+ * raises no interrupt; the fd still reports software completions. On a
+ * device without interrupts an IRQ/HYBRID queue's fd becomes readable on
+ * every tick of its poll timer (poll_interval_us) while requests are pending.
  */
 DRV_API int drv_queue_fd(drv_queue *q);
 

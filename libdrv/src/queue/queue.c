@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 
 #include "dev/devdrv.h"
@@ -40,6 +41,8 @@ static int open_fds(drv_queue *q)
 	uint32_t irq_events = q->irq_ack ? EPOLLIN : EPOLLIN | EPOLLET;
 	if (q->irq_fd >= 0 && epoll_add(q->poll_fd, q->irq_fd, 1, irq_events) < 0)
 		return drv_fail_errno(-errno, "cannot watch the interrupt fd");
+	if (q->timer_fd >= 0 && epoll_add(q->poll_fd, q->timer_fd, 4, EPOLLIN) < 0)
+		return drv_fail_errno(-errno, "cannot watch the queue's poll timer");
 	if (q->health_fd >= 0 && epoll_add(q->poll_fd, q->health_fd, 3, EPOLLIN) < 0)
 		return drv_fail_errno(-errno, "cannot watch the device health fd");
 	return 0;
@@ -53,6 +56,8 @@ static void queue_free(drv_queue *q)
 		close(q->sw_fd);
 	if (q->poll_fd >= 0)
 		close(q->poll_fd);
+	if (q->timer_fd >= 0)
+		close(q->timer_fd);
 	pthread_cond_destroy(&q->cond);
 	pthread_mutex_destroy(&q->lock);
 	free(q);
@@ -68,11 +73,26 @@ static int check_opts(const drv_dev *dev, const struct drv_queue_opts *o)
 				    : DRV_QUEUE_MAX_DEPTH);
 	if (o->cmode > DRV_CMODE_HYBRID)
 		return drv_fail(-EINVAL, "unknown completion mode %d", (int)o->cmode);
-	if (o->cmode != DRV_CMODE_POLL && dev->info.irq_mode == DRV_IRQ_NONE)
-		return drv_fail(-EINVAL,
-				"the device has no interrupts on bus %s: use "
-				"DRV_CMODE_POLL",
-				dev->info.bus);
+	return 0;
+}
+
+/*
+ * The queue's wake-up source in IRQ/HYBRID mode: the bus interrupt fd, or,
+ * when the bus has none for the queue's vector (ivshmem under uio), a
+ * periodic timer that stands in for it while requests are in flight. The
+ * device is then asked for no interrupts: nobody would receive them.
+ */
+static int open_wakeup(drv_queue *q)
+{
+	drv_dev *dev = q->dev;
+	q->irq_fd = dev->bus->irq_fd(dev, q->vector);
+	if (q->irq_fd >= 0)
+		return 0;
+	q->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (q->timer_fd < 0)
+		return drv_fail_errno(-errno, "cannot create the poll timer of a queue on "
+					      "a device without interrupts");
+	dev->ops->irq_enable(q, false);
 	return 0;
 }
 
@@ -86,6 +106,8 @@ DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, dr
 		o.depth = DEFAULT_DEPTH;
 	if (!o.spin_ns)
 		o.spin_ns = DEFAULT_SPIN_NS;
+	if (!o.poll_interval_us)
+		o.poll_interval_us = DRV_POLL_INTERVAL_US_DEFAULT;
 	if (!o.bounce_bytes) {
 		o.bounce_bytes = (size_t)o.depth * BOUNCE_PER_SLOT;
 		if (o.bounce_bytes > BOUNCE_MAX)
@@ -107,7 +129,7 @@ DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, dr
 	if (q->max_sg == 0)
 		q->max_sg = 1;
 	q->next_deadline_ns = UINT64_MAX;
-	q->irq_fd = q->sw_fd = q->poll_fd = q->health_fd = -1;
+	q->irq_fd = q->sw_fd = q->poll_fd = q->health_fd = q->timer_fd = -1;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);
@@ -127,19 +149,11 @@ DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, dr
 		queue_free(q);
 		return err;
 	}
-	if (o.cmode != DRV_CMODE_POLL) {
-		q->irq_fd = dev->bus->irq_fd(dev, q->vector);
-		if (q->irq_fd < 0) {
-			dev->ops->queue_destroy(q);
-			queue_free(q);
-			return drv_fail(-EINVAL,
-					"no interrupt fd for vector %u on bus %s: use "
-					"DRV_CMODE_POLL",
-					q->vector, dev->info.bus);
-		}
-	}
+	if (o.cmode != DRV_CMODE_POLL)
+		err = open_wakeup(q);
 	q->health_fd = dev->bus->health_fd ? dev->bus->health_fd(dev) : -1;
-	err = open_fds(q);
+	if (!err)
+		err = open_fds(q);
 	if (err) {
 		dev->ops->queue_destroy(q);
 		queue_free(q);

@@ -96,11 +96,13 @@ struct drv_queue {
 	unsigned posted;       /* posted since the last commit */
 	unsigned active;       /* slots INFLIGHT or ABORTING */
 	int irq_fd;            /* bus interrupt fd for this queue, or -1 */
-	bool irq_ack;    /* interrupts need bus->irq_ack (INTx); else watched edge-triggered */
-	int sw_fd;       /* eventfd: software completions (cancel, timeout, device gone) */
-	int health_fd;   /* bus health fd, or -1 */
-	int poll_fd;     /* epoll set of irq_fd, sw_fd and the bus health fd */
-	unsigned vector; /* interrupt vector the driver programmed */
+	bool irq_ack;     /* interrupts need bus->irq_ack (INTx); else watched edge-triggered */
+	int sw_fd;        /* eventfd: software completions (cancel, timeout, device gone) */
+	int health_fd;    /* bus health fd, or -1 */
+	int poll_fd;      /* epoll set of irq_fd (or timer_fd), sw_fd and the bus health fd */
+	int timer_fd;     /* periodic timerfd in place of a missing interrupt, or -1 */
+	bool timer_armed; /* timer_fd is ticking: while requests are in flight */
+	unsigned vector;  /* interrupt vector the driver programmed */
 	struct drv_buf bounce; /* buffered-I/O area */
 	struct drv_bounce *bounce_map;
 	struct drv_queue_stats stats;
@@ -164,6 +166,17 @@ int drv_queue_process(drv_queue *q);
 int drv_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), void *arg,
 			 uint64_t deadline_ns);
 uint64_t drv_deadline(int64_t timeout_ns);
+/*
+ * A queue in IRQ or HYBRID mode whose device has no interrupt sleeps on a
+ * periodic timer instead. It ticks only while requests are in flight: sync
+ * after anything that changes q->active (submit, completion processing).
+ */
+void drv_queue_timer_set(drv_queue *q, bool on);
+static inline void drv_queue_timer_sync(drv_queue *q)
+{
+	if (q->timer_fd >= 0 && (q->active > 0) != q->timer_armed)
+		drv_queue_timer_set(q, q->active > 0);
+}
 /* queue.c: teardown in two steps, so drv_close can reset the device in between. */
 void drv_queue_drain(drv_queue *q, uint64_t deadline);
 void drv_queue_teardown(drv_queue *q);

@@ -259,6 +259,7 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 		q->dev->ops->commit(q);
 		q->posted = 0;
 	}
+	drv_queue_timer_sync(q);
 	drv_queue_run_callbacks(q);
 	pthread_mutex_unlock(&q->lock);
 	if (count)

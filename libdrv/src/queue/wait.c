@@ -2,20 +2,23 @@
 /*
  * Waiting without hidden threads: whoever waits processes completions.
  * One waiter at a time is the leader: it sleeps on the queue's poll fd
- * (IRQ), spins on the ring (POLL), or spins and then sleeps (HYBRID). The
+ * (IRQ), spins on the ring (POLL), or spins and then sleeps (HYBRID). On a
+ * device without interrupts the fd wakes on the queue's poll timer. The
  * other waiters sleep on the condition variable and are woken whenever
  * completions were processed or the leader steps down.
  */
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "dev/devdrv.h"
 #include "error.h"
 #include "queue/queue.h"
 
-enum { EV_IRQ = 1, EV_SW = 2, EV_HEALTH = 3 };
+enum { EV_IRQ = 1, EV_SW = 2, EV_HEALTH = 3, EV_TIMER = 4 };
 
 #define ALIVE_CHECK_NS 1000000ull
 #define SPIN_YIELD_NS 2000ull
@@ -84,8 +87,20 @@ int drv_queue_process(drv_queue *q)
 	}
 	if (q->progress != before)
 		drv_queue_signal(q);
+	drv_queue_timer_sync(q);
 	drv_queue_run_callbacks(q);
 	return (int)(q->progress - before);
+}
+
+void drv_queue_timer_set(drv_queue *q, bool on)
+{
+	uint64_t ns = on ? (uint64_t)q->opts.poll_interval_us * 1000u : 0;
+	struct timespec period = { .tv_sec = (time_t)(ns / 1000000000u),
+				   .tv_nsec = (long)(ns % 1000000000u) };
+	struct itimerspec its = { .it_interval = period, .it_value = period };
+	/* On failure timer_armed stays as it was, and the next sync retries. */
+	if (timerfd_settime(q->timer_fd, 0, &its, NULL) == 0)
+		q->timer_armed = on;
 }
 
 /* Consumes whatever woke poll_fd. Returns false when nothing was ready. */
@@ -106,6 +121,10 @@ static bool drain_fds(drv_queue *q, int timeout_ms)
 			break;
 		case EV_HEALTH:
 			__atomic_store_n(&q->dev->dead, 1, __ATOMIC_RELEASE);
+			break;
+		case EV_TIMER:
+			/* Clears the expiry count; EAGAIN when another thread read it first. */
+			(void)!read(q->timer_fd, &v, sizeof(v));
 			break;
 		}
 	}
@@ -171,25 +190,35 @@ static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 static void lead(drv_queue *q, uint64_t wake, uint64_t now)
 {
 	const struct drv_dev_ops *ops = q->dev->ops;
-	switch (q->opts.cmode) {
-	case DRV_CMODE_POLL:
+	if (q->opts.cmode == DRV_CMODE_POLL) {
 		spin(q, wake, UINT64_MAX);
 		return;
-	case DRV_CMODE_HYBRID: {
+	}
+	if (q->opts.cmode == DRV_CMODE_HYBRID) {
 		uint64_t before = q->progress;
 		spin(q, wake, now + q->opts.spin_ns);
 		now = drv_now_ns();
 		if (q->progress != before || now >= wake)
 			return;
+	}
+	if (q->timer_fd >= 0) {
+		/*
+		 * No interrupt: the poll timer wakes us. Waiting with nothing in
+		 * flight (draining quarantined slots) needs it too; the next
+		 * processing pass disarms it again.
+		 */
+		if (!q->timer_armed)
+			drv_queue_timer_set(q, true);
+		sleep_on_fd(q, wake, now);
+		return;
+	}
+	if (q->opts.cmode == DRV_CMODE_HYBRID) {
 		if (!ops->irq_enable(q, true))
 			sleep_on_fd(q, wake, now);
 		ops->irq_enable(q, false);
 		return;
 	}
-	default:
-		sleep_on_fd(q, wake, now);
-		return;
-	}
+	sleep_on_fd(q, wake, now);
 }
 
 static int timed_wait(drv_queue *q, uint64_t wake)
