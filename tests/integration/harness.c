@@ -266,9 +266,6 @@ int it_teardown(void **state)
 
 drv_queue *it_queue(struct it_ctx *c, unsigned depth, enum drv_cmode mode)
 {
-	/* A bus without interrupts (ivshmem under uio) runs the same tests polled. */
-	if (c->info.irq_mode == DRV_IRQ_NONE)
-		mode = DRV_CMODE_POLL;
 	struct drv_queue_opts o = { .depth = depth, .cmode = mode };
 	drv_queue *q = NULL;
 	int r = drv_queue_create(c->dev, &o, &q);
