@@ -472,7 +472,7 @@ static int dsim_reap(drv_queue *q, unsigned budget)
 		if (DRV_TAG_GEN(tag) == DRV_TAG_GEN_DRIVER)
 			continue; /* an ABORT's own completion: the target reports separately */
 		uint32_t rf = flags & DSIM_CQE_F_TRUNCATED ? DRV_RESULT_TRUNCATED : 0;
-		(void)drv_queue_complete(q, tag, translate(status), result, rf);
+		(void)drv_queue_complete(q, tag, status ? translate(status) : 0, result, rf);
 	}
 	if (n) {
 		dq->cq_head = head;

@@ -50,17 +50,32 @@ struct drv_slot *drv_slot_take(drv_queue *q)
 {
 	if (q->nfree == 0)
 		return NULL;
-	struct drv_slot *s = &q->slots[q->free_slots[--q->nfree]];
-	s->tag = DRV_TAG(s - q->slots, s->gen);
+	uint32_t idx = q->free_slots[--q->nfree];
+	struct drv_slot *s = &q->slots[idx];
+	s->tag = DRV_TAG(idx, s->gen);
 	return s;
 }
 
-void drv_slot_release(drv_queue *q, struct drv_slot *s)
+/* Bounce memory, buffer references and CONTROL input: what only some requests hold. */
+static void release_extras(drv_queue *q, struct drv_slot *s)
 {
-	if (s->bounce_off != SIZE_MAX)
+	if (s->bounce_off != SIZE_MAX) {
 		drv_bounce_free(q, s->bounce_off, s->bounce_len);
+		s->bounce_off = SIZE_MAX;
+		s->bounce_len = 0;
+		s->bounce_va = NULL;
+	}
 	for (unsigned i = 0; i < s->nbufs; i++)
 		drv_buf_put(s->bufs[i]);
+	s->nbufs = 0;
+	s->in = (struct drv_seg){ 0 };
+}
+
+/* Inlined into drv_queue_complete(), which runs it for every request. */
+static inline void slot_release(drv_queue *q, struct drv_slot *s)
+{
+	if (s->bounce_off != SIZE_MAX || s->nbufs || s->in.len)
+		release_extras(q, s);
 	if (s->state == DRV_SLOT_QUARANTINED)
 		q->stats.quarantined--;
 	else if (s->state != DRV_SLOT_FREE)
@@ -73,12 +88,13 @@ void drv_slot_release(drv_queue *q, struct drv_slot *s)
 	s->state = DRV_SLOT_FREE;
 	s->req = NULL;
 	s->nseg = 0;
-	s->in = (struct drv_seg){ 0 };
-	s->bounce_off = SIZE_MAX;
-	s->bounce_len = 0;
-	s->bounce_va = NULL;
-	s->nbufs = 0;
-	q->free_slots[q->nfree++] = (uint32_t)(s - q->slots);
+	/* A slot is released only after drv_slot_take() gave it a tag. */
+	q->free_slots[q->nfree++] = DRV_TAG_SLOT(s->tag);
+}
+
+void drv_slot_release(drv_queue *q, struct drv_slot *s)
+{
+	slot_release(q, s);
 }
 
 static void list_append(struct drv_req **head, struct drv_req **tail, struct drv_req *req)
@@ -125,7 +141,8 @@ void drv_clock_batch_close(drv_queue *q)
 	q->clock_batch = false;
 }
 
-void drv_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result, uint32_t flags)
+static inline void req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result,
+			      uint32_t flags)
 {
 	req->result = result;
 	req->result_flags = flags;
@@ -140,6 +157,11 @@ void drv_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t resu
 	}
 	q->progress++;
 	__atomic_store_n(&req->status, status, __ATOMIC_RELEASE);
+}
+
+void drv_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result, uint32_t flags)
+{
+	req_finish(q, req, status, result, flags);
 }
 
 void drv_req_deliver(drv_queue *q, struct drv_req *req)
@@ -206,15 +228,15 @@ int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
 	struct drv_req *req = s->req;
 	if (s->state == DRV_SLOT_QUARANTINED || !req) {
 		/* Already delivered; the device has now let go of the memory. */
-		drv_slot_release(q, s);
+		slot_release(q, s);
 		return bad_result ? -EPROTO : 0;
 	}
 	if (status == 0)
 		copy_out(s, req, result);
 	if (status == -ECANCELED)
 		q->stats.cancelled++;
-	drv_slot_release(q, s);
+	slot_release(q, s);
 	q->stats.completed++;
-	drv_req_finish(q, req, status, bad_result ? 0 : result, result_flags);
+	req_finish(q, req, status, bad_result ? 0 : result, result_flags);
 	return bad_result ? -EPROTO : 0;
 }

@@ -52,6 +52,34 @@ static size_t bounce_bytes(const struct drv_req *r)
 	return drv_bounce_chunk_round(data) + drv_bounce_chunk_round(r->in_len);
 }
 
+/*
+ * The common request: NOP or FLUSH with nothing attached, or READ/WRITE of
+ * a range of one DMA buffer; no flags, SG list, plain memory or input.
+ * Checked first so the common path skips what only other requests need.
+ */
+static bool plain_request(const struct drv_req *r)
+{
+	if (r->flags || r->nsge || r->sgl || r->data || r->in || r->in_len)
+		return false;
+	if (r->op == DRV_OP_NOP || r->op == DRV_OP_FLUSH)
+		return !r->len && !r->buf;
+	return (r->op == DRV_OP_READ || r->op == DRV_OP_WRITE) && r->len && r->buf;
+}
+
+/* validate() for a plain request: only its size and range are left to check. */
+static int validate_plain(const drv_queue *q, const struct drv_req *r)
+{
+	if (!r->len)
+		return 0;
+	if (r->len > q->dev->info.max_transfer)
+		return drv_fail(-E2BIG, "request of %zu bytes: the device moves at most %u", r->len,
+				q->dev->info.max_transfer);
+	if (!range_ok(r->buf, r->buf_off, r->len))
+		return drv_fail(-EINVAL, "range [%zu, +%zu) is outside the %zu-byte buffer",
+				r->buf_off, r->len, r->buf->len);
+	return 0;
+}
+
 /* Checks everything about a request that does not depend on free resources. */
 static int validate(const drv_queue *q, const struct drv_req *r)
 {
@@ -157,8 +185,20 @@ static int map(drv_queue *q, struct drv_slot *s, struct drv_req *r)
 		if (drv_dma_segments(&q->bounce, off, r->in_len, in, 1) != 1)
 			err = drv_fail(-E2BIG, "control input of %zu bytes is not bus-contiguous",
 				       r->in_len);
-		s->in = in[0];
+		else
+			s->in = in[0];
 	}
+	return err;
+}
+
+/* map() for a plain request: at most one DMA buffer, never bounce memory. */
+static int map_plain(drv_queue *q, struct drv_slot *s, struct drv_req *r)
+{
+	if (!r->buf)
+		return 0;
+	int err = add_segments(q, s, r->buf, r->buf_off, r->len);
+	drv_buf_get(r->buf);
+	s->bufs[s->nbufs++] = r->buf;
 	return err;
 }
 
@@ -170,9 +210,10 @@ static void fail_request(drv_queue *q, struct drv_req *r, int err)
 }
 
 /* Returns 1 when posted, 0 when the queue is out of room, -1 when failed. */
-static int submit_one(drv_queue *q, struct drv_req *r)
+static int submit_one(drv_queue *q, struct drv_req *r, uint64_t now)
 {
-	int err = validate(q, r);
+	bool plain = plain_request(r);
+	int err = plain ? validate_plain(q, r) : validate(q, r);
 	if (err) {
 		fail_request(q, r, err);
 		return -1;
@@ -189,7 +230,7 @@ static int submit_one(drv_queue *q, struct drv_req *r)
 	s->len = (uint32_t)r->len;
 	s->state = DRV_SLOT_INFLIGHT;
 	q->active++;
-	err = map(q, s, r);
+	err = plain ? map_plain(q, s, r) : map(q, s, r);
 	if (!err)
 		err = q->dev->ops->post(q, s);
 	if (err) {
@@ -203,13 +244,15 @@ static int submit_one(drv_queue *q, struct drv_req *r)
 	r->result = 0;
 	r->result_flags = 0;
 	r->complete_ns = 0;
-	r->submit_ns = drv_queue_clock(q);
+	r->submit_ns = now;
 	r->priv.q = q;
-	r->priv.slot = (uint32_t)(s - q->slots);
+	r->priv.slot = DRV_TAG_SLOT(s->tag);
 	r->priv.state = DRV_REQ_PENDING;
-	r->priv.deadline_ns = r->timeout_ns ? r->submit_ns + r->timeout_ns : 0;
-	if (r->priv.deadline_ns)
+	r->priv.deadline_ns = 0;
+	if (r->timeout_ns) {
+		r->priv.deadline_ns = now + r->timeout_ns;
 		drv_queue_note_deadline(q, r->priv.deadline_ns);
+	}
 	__atomic_store_n(&r->status, -EINPROGRESS, __ATOMIC_RELEASE);
 	q->stats.submitted++;
 	return 1;
@@ -241,11 +284,13 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 	if (__atomic_load_n(&q->dev->dead, __ATOMIC_ACQUIRE) || q->failed)
 		err = drv_fail(-ENODEV, "the device is gone: close it and open it again");
 	drv_clock_batch_open(q);
+	/* One clock read for the batch; failed requests share it too. */
+	uint64_t now = n && !err ? drv_queue_clock(q) : 0;
 	for (unsigned i = 0; i < n && !err; i++) {
 		err = check_reusable(q, reqs[i]);
 		if (err)
 			break;
-		int rc = submit_one(q, reqs[i]);
+		int rc = submit_one(q, reqs[i], now);
 		if (rc == 0)
 			break;
 		count++;
