@@ -9,35 +9,12 @@ void hist_reset(struct hist *h)
 	h->min = UINT64_MAX;
 }
 
-unsigned hist_bucket_of(uint64_t ns)
-{
-	if (ns < 2 * HIST_SUB)
-		return (unsigned)ns;
-	unsigned msb = 63u - (unsigned)__builtin_clzll(ns);
-	unsigned exp = msb - HIST_SUB_BITS;
-	if (exp > HIST_MAX_EXP)
-		return HIST_BUCKETS - 1;
-	/* The mantissa keeps its top bit, so it lies in [HIST_SUB, 2 * HIST_SUB). */
-	return exp * HIST_SUB + (unsigned)(ns >> exp);
-}
-
 uint64_t hist_bucket_low(unsigned i)
 {
 	if (i < 2 * HIST_SUB)
 		return i;
 	unsigned exp = i / HIST_SUB - 1;
 	return (uint64_t)(i % HIST_SUB + HIST_SUB) << exp;
-}
-
-void hist_record(struct hist *h, uint64_t ns)
-{
-	h->bucket[hist_bucket_of(ns)]++;
-	h->count++;
-	h->sum += (double)ns;
-	if (ns < h->min)
-		h->min = ns;
-	if (ns > h->max)
-		h->max = ns;
 }
 
 void hist_merge(struct hist *into, const struct hist *from)
@@ -76,5 +53,5 @@ uint64_t hist_quantile(const struct hist *h, double q)
 
 double hist_mean(const struct hist *h)
 {
-	return h->count ? h->sum / (double)h->count : 0.0;
+	return h->count ? (double)h->sum / (double)h->count : 0.0;
 }

@@ -81,6 +81,23 @@ static void worker_fail(struct worker *w, const char *what, int err)
 	__atomic_store_n(&w->sh->stop, 1, __ATOMIC_RELAXED);
 }
 
+/* What stays the same for every submission of request r: all but offset and a mix's direction. */
+static void prep_fixed(const struct run_config *cfg, struct bench_queue *b, struct drv_req *r)
+{
+	size_t slot_off = (size_t)(r - b->reqs) * cfg->bs;
+	enum drv_op op = cfg->op == BENCH_WRITE ? DRV_OP_WRITE : DRV_OP_READ;
+
+	if (cfg->op == BENCH_NOP) {
+		drv_prep_nop(r);
+	} else if (cfg->buffered) {
+		drv_prep(r, op, 0, b->plain + slot_off, cfg->bs);
+	} else {
+		drv_prep(r, op, 0, NULL, cfg->bs);
+		r->buf = b->dma;
+		r->buf_off = slot_off;
+	}
+}
+
 static int queue_setup(struct worker *w, struct bench_queue *b)
 {
 	const struct run_config *cfg = w->sh->cfg;
@@ -111,8 +128,10 @@ static int queue_setup(struct worker *w, struct bench_queue *b)
 	b->done = calloc(cfg->qd, sizeof(*b->done));
 	if (!b->reqs || !b->free_reqs || !b->done)
 		return worker_fail(w, "allocating requests", -ENOMEM), -ENOMEM;
-	for (unsigned i = 0; i < cfg->qd; i++)
+	for (unsigned i = 0; i < cfg->qd; i++) {
+		prep_fixed(cfg, b, &b->reqs[i]);
 		b->free_reqs[i] = &b->reqs[cfg->qd - 1 - i];
+	}
 	b->nfree = cfg->qd;
 	b->quota = UINT64_MAX;
 	return 0;
@@ -130,27 +149,16 @@ static void queue_teardown(struct bench_queue *b)
 	free(b->done);
 }
 
-static void prep_request(struct worker *w, struct bench_queue *b, struct drv_req *r)
+/* Per submission: a new random block, and for a mix a new direction. */
+static void prep_request(struct worker *w, struct drv_req *r)
 {
 	const struct run_config *cfg = w->sh->cfg;
-	size_t slot_off = (size_t)(r - b->reqs) * cfg->bs;
-	enum bench_op op = cfg->op;
-	uint64_t offset;
 
-	if (op == BENCH_NOP) {
-		drv_prep_nop(r);
+	if (cfg->op == BENCH_NOP)
 		return;
-	}
-	offset = (next_rand(&w->rng) % w->sh->blocks) * cfg->bs;
-	if (op == BENCH_MIX)
-		op = next_rand(&w->rng) % 100 < cfg->mix_read ? BENCH_READ : BENCH_WRITE;
-	if (cfg->buffered)
-		drv_prep(r, op == BENCH_READ ? DRV_OP_READ : DRV_OP_WRITE, offset,
-			 b->plain + slot_off, cfg->bs);
-	else if (op == BENCH_READ)
-		drv_prep_read_buf(r, offset, b->dma, slot_off, cfg->bs);
-	else
-		drv_prep_write_buf(r, offset, b->dma, slot_off, cfg->bs);
+	r->offset = (next_rand(&w->rng) % w->sh->blocks) * cfg->bs;
+	if (cfg->op == BENCH_MIX)
+		r->op = next_rand(&w->rng) % 100 < cfg->mix_read ? DRV_OP_READ : DRV_OP_WRITE;
 }
 
 /* Submits one batch if enough requests are free: 1 if it did, 0 if not, <0 on failure. */
@@ -170,7 +178,7 @@ static int submit_batch(struct worker *w, struct bench_queue *b)
 		return 0;
 	for (unsigned i = 0; i < n; i++) {
 		batch[i] = b->free_reqs[--b->nfree];
-		prep_request(w, b, batch[i]);
+		prep_request(w, batch[i]);
 	}
 	rc = drv_submit(b->q, batch, n);
 	if (rc < 0 && rc != -EAGAIN)
@@ -197,6 +205,9 @@ static int queue_refill(struct worker *w, struct bench_queue *b)
 static int account(struct worker *w, struct bench_queue *b, unsigned n)
 {
 	uint64_t bytes = 0;
+	int rec = w->recording;
+	/* Requests of one submit call and reap pass share their timestamps: record runs. */
+	uint64_t run_ns = 0, run_len = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		struct drv_req *r = b->done[i];
@@ -204,14 +215,21 @@ static int account(struct worker *w, struct bench_queue *b, unsigned n)
 			worker_fail(w, "a request failed", r->status);
 			return r->status;
 		}
-		if (w->recording) {
-			hist_record(&w->hist, r->complete_ns - r->submit_ns);
-			bytes += r->result;
+		uint64_t ns = r->complete_ns - r->submit_ns;
+		if (ns != run_ns) {
+			if (run_len && rec)
+				hist_record_n(&w->hist, run_ns, run_len);
+			run_ns = ns;
+			run_len = 0;
 		}
+		run_len++;
+		bytes += r->result;
 		b->free_reqs[b->nfree++] = r;
 	}
 	b->in_flight -= n;
-	if (w->recording) {
+	if (rec) {
+		if (run_len)
+			hist_record_n(&w->hist, run_ns, run_len);
 		__atomic_store_n(&w->ops, w->ops + n, __ATOMIC_RELAXED);
 		__atomic_store_n(&w->bytes, w->bytes + bytes, __ATOMIC_RELAXED);
 	}
