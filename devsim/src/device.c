@@ -66,9 +66,11 @@ static int watch_doorbell(struct dsim_dev *d, struct dsim_watch *w)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, w->fd, &ev) < 0 ? -errno : 0;
 }
 
-static void on_kick(struct dsim_dev *d)
+static void on_kick(struct dsim_dev *d, const struct dsim_watch *w)
 {
 	dsim_stat_add(d->regs, DSIM_STAT_KICKS, 1);
+	if (w == &d->kick_watch[DSIM_KICK_ADMIN])
+		d->admin_kicked = true;
 }
 
 static void on_timer(void *ctx, uint32_t events)
@@ -127,6 +129,9 @@ static void reset(struct dsim_dev *d, bool zero_stats)
 {
 	dsim_queue_drop(d, -1);
 	memset(d->q, 0, sizeof(d->q));
+	d->live_queues = 0;
+	d->irq_queues = 0;
+	d->admin_kicked = true;
 	for (unsigned q = 0; q < DSIM_MAX_QUEUES; q++)
 		memset(d->regs + DSIM_REG_Q(q, 0), 0, DSIM_QUEUE_STRIDE);
 	if (zero_stats)
@@ -312,20 +317,33 @@ static void sync_admin(struct dsim_dev *d)
 		dsim_queue_sync_enable(d, q);
 }
 
-unsigned dsim_dev_process(struct dsim_dev *d)
+/*
+ * One pass. Admin registers (CONTROL, queue enables) change only with an
+ * admin doorbell, so the loop syncs them only after one rang.
+ */
+static unsigned process(struct dsim_dev *d, bool admin)
 {
-	sync_admin(d);
+	if (admin) {
+		d->admin_kicked = false;
+		sync_admin(d);
+	}
 	d->cq_blocked = false;
 	d->pass_bytes = 0;
 	d->pass_cut = false;
 	d->now_ns = dsim_now_ns();
-	unsigned work = dsim_exec_due(d, d->now_ns);
+	unsigned work = d->heap_len ? dsim_exec_due(d, d->now_ns) : 0;
 	if (d->ready)
-		for (unsigned q = 0; q < d->cfg.queues; q++)
-			work += dsim_queue_fetch(d, q);
-	work += dsim_exec_due(d, d->now_ns);
-	d->irq_deadline = dsim_queue_irqs(d, d->now_ns);
+		for (uint32_t m = d->live_queues; m; m &= m - 1)
+			work += dsim_queue_fetch(d, (unsigned)__builtin_ctz(m));
+	if (d->heap_len)
+		work += dsim_exec_due(d, d->now_ns);
+	d->irq_deadline = d->irq_queues ? dsim_queue_irqs(d, d->now_ns) : 0;
 	return work;
+}
+
+unsigned dsim_dev_process(struct dsim_dev *d)
+{
+	return process(d, true);
 }
 
 static uint64_t next_deadline(struct dsim_dev *d, uint64_t now)
@@ -424,7 +442,7 @@ int dsim_dev_run(struct dsim_dev *d)
 	struct epoll_event evs[8];
 	d->stopping = false;
 	while (!d->stopping) {
-		unsigned work = dsim_dev_process(d);
+		unsigned work = process(d, d->admin_kicked);
 		int timeout = -1;
 		if (poll_step(d, work)) {
 			cpu_relax();
@@ -452,7 +470,7 @@ int dsim_dev_run(struct dsim_dev *d)
 		for (int i = 0; i < n; i++) {
 			struct dsim_watch *w = evs[i].data.ptr;
 			if (is_kick(d, w))
-				on_kick(d);
+				on_kick(d, w);
 			else
 				w->cb(w->ctx, evs[i].events);
 		}

@@ -91,6 +91,9 @@ struct dsim_dev {
 	unsigned nwin;
 
 	struct dsim_queue q[DSIM_MAX_QUEUES];
+	uint32_t live_queues; /* bit q: enabled without error, fetched every pass */
+	uint32_t irq_queues;  /* bit q: CQEs posted or an interrupt pending since */
+	bool admin_kicked;    /* admin doorbell: sync CONTROL and queue enables next pass */
 	bool ready;
 	bool fatal;
 

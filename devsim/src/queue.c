@@ -21,6 +21,7 @@ static void queue_regs_clear(struct dsim_dev *d, unsigned q, uint32_t qstatus)
 static void queue_forget(struct dsim_dev *d, unsigned q)
 {
 	dsim_queue_drop(d, (int)q);
+	d->live_queues &= ~(1u << q);
 	struct dsim_queue *dq = &d->q[q];
 	memset(dq, 0, sizeof(*dq));
 }
@@ -29,6 +30,7 @@ void dsim_queue_stop(struct dsim_dev *d, unsigned q, unsigned qerr)
 {
 	dsim_queue_drop(d, (int)q);
 	d->q[q].error = true;
+	d->live_queues &= ~(1u << q);
 	dsim_qwr32(d->regs, q, DSIM_Q_QSTATUS, DSIM_QSTS_ERROR | qerr << DSIM_QSTS_CODE_SHIFT);
 }
 
@@ -70,6 +72,7 @@ void dsim_queue_sync_enable(struct dsim_dev *d, unsigned q)
 		return;
 	}
 	queue_regs_clear(d, q, DSIM_QSTS_ENABLED);
+	d->live_queues |= 1u << q;
 }
 
 unsigned dsim_queue_fetch(struct dsim_dev *d, unsigned q)
@@ -154,6 +157,7 @@ void dsim_complete(struct dsim_dev *d, struct dsim_req *r, unsigned status, uint
 	dq->inflight--;
 	dq->irq_pending++;
 	dq->posted = true;
+	d->irq_queues |= 1u << r->qid;
 	dsim_stat_add(d->regs, DSIM_STAT_COMPLETED, 1);
 	if (status != DSIM_SC_SUCCESS)
 		dsim_stat_add(d->regs, DSIM_STAT_ERRORS, 1);
@@ -181,12 +185,14 @@ static bool masked(struct dsim_dev *d, unsigned q)
 uint64_t dsim_queue_irqs(struct dsim_dev *d, uint64_t now)
 {
 	uint64_t next = 0;
-	for (unsigned q = 0; q < d->cfg.queues; q++) {
+	for (uint32_t m = d->irq_queues; m; m &= m - 1) {
+		unsigned q = (unsigned)__builtin_ctz(m);
 		struct dsim_queue *dq = &d->q[q];
 		if (dq->posted)
 			dsim_qwr32(d->regs, q, DSIM_Q_CQ_TAIL, dq->cq_tail);
 		if (!dq->enabled || dq->error || !dq->irq_pending) {
 			dq->posted = false;
+			d->irq_queues &= ~(1u << q);
 			continue;
 		}
 		bool due = dq->irq_deadline && now >= dq->irq_deadline;
@@ -200,18 +206,17 @@ uint64_t dsim_queue_irqs(struct dsim_dev *d, uint64_t now)
 			else if (usec && !dq->irq_deadline)
 				dq->irq_deadline = now + (uint64_t)usec * 1000u;
 		}
-		if (due || dq->irq_deadline) {
-			if (masked(d, q)) {
-				/* The driver polls: it sees these CQEs without an interrupt. */
-				dq->irq_pending = 0;
-				dq->irq_deadline = 0;
-				continue;
-			}
-		}
-		if (due)
+		if ((due || dq->irq_deadline) && masked(d, q)) {
+			/* The driver polls: it sees these CQEs without an interrupt. */
+			dq->irq_pending = 0;
+			dq->irq_deadline = 0;
+		} else if (due) {
 			raise_irq(d, dq);
-		else if (dq->irq_deadline && (!next || dq->irq_deadline < next))
+		} else if (dq->irq_deadline && (!next || dq->irq_deadline < next)) {
 			next = dq->irq_deadline;
+		}
+		if (!dq->irq_pending)
+			d->irq_queues &= ~(1u << q);
 	}
 	return next;
 }
