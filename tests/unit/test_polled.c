@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -94,6 +95,38 @@ static void wakeup_source_by_mode(void **state)
 	assert_int_equal(polled->timer_fd, -1);
 	assert_int_equal(drv_queue_destroy(polled), 0);
 	assert_int_equal(drv_queue_destroy(hybrid), 0);
+}
+
+/* A bus that has an fd for every vector, like uio's device fd, whether it can fire or not. */
+static int stray_fd = -1;
+
+static int fd_for_every_vector(drv_dev *d, unsigned v)
+{
+	(void)d;
+	(void)v;
+	return stray_fd;
+}
+
+/* Without interrupts (irq_mode NONE) an fd the bus hands out is not slept on: it never fires. */
+static void irq_mode_decides_over_the_bus_fd(void **state)
+{
+	(void)state;
+	struct drv_bus_ops uio_like = fake_bus;
+	uio_like.irq_fd = fd_for_every_vector;
+	stray_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	assert_true(stray_fd >= 0);
+	dev->bus = &uio_like;
+	drv_queue *without = open_queue(DRV_CMODE_IRQ, 0);
+	assert_int_equal(without->irq_fd, -1);
+	assert_true(without->timer_fd >= 0);
+	dev->info.irq_mode = DRV_IRQ_EVENTFD;
+	drv_queue *with = open_queue(DRV_CMODE_IRQ, 0);
+	assert_int_equal(with->irq_fd, stray_fd);
+	assert_int_equal(with->timer_fd, -1);
+	assert_int_equal(drv_queue_destroy(with), 0);
+	assert_int_equal(drv_queue_destroy(without), 0);
+	dev->bus = &fake_bus;
+	close(stray_fd);
 }
 
 /* Armed with the configured period on the first submit, disarmed when the queue drains. */
@@ -247,6 +280,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(wakeup_source_by_mode, setup, teardown),
+		cmocka_unit_test_setup_teardown(irq_mode_decides_over_the_bus_fd, setup, teardown),
 		cmocka_unit_test_setup_teardown(timer_ticks_only_while_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(queue_fd_readable_on_tick, setup, teardown),
 		cmocka_unit_test_setup_teardown(parked_event_keeps_the_timer_ticking, setup,

@@ -78,14 +78,17 @@ static int check_opts(const drv_dev *dev, const struct drv_queue_opts *o)
 
 /*
  * The queue's wake-up source in IRQ/HYBRID mode: the bus interrupt fd, or,
- * when the bus has none for the queue's vector (ivshmem under uio), a
- * periodic timer that stands in for it while requests are in flight. The
- * device is then asked for no interrupts: nobody would receive them.
+ * when the device has no interrupts (ivshmem under uio) or the bus no fd
+ * for the queue's vector, a periodic timer that stands in for it while
+ * requests are in flight. The device is then asked for no interrupts:
+ * nobody would receive them. A bus may hand out an fd that never fires
+ * (uio's device fd without an INTx pin), so irq_mode decides first.
  */
 static int open_wakeup(drv_queue *q)
 {
 	drv_dev *dev = q->dev;
-	q->irq_fd = dev->bus->irq_fd(dev, q->vector);
+	if (dev->info.irq_mode != DRV_IRQ_NONE)
+		q->irq_fd = dev->bus->irq_fd(dev, q->vector);
 	if (q->irq_fd >= 0)
 		return 0;
 	q->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
