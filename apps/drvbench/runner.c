@@ -40,6 +40,7 @@ struct worker {
 	int recording;
 	uint64_t ops, bytes; /* atomic: the progress line reads them */
 	uint64_t end_ns;
+	uint64_t completed_ns; /* complete_ns of the latest completion: a recent clock read */
 	struct rusage ru0, ru1;
 	uint64_t allocs;
 	int failed;
@@ -161,31 +162,32 @@ static void prep_request(struct worker *w, struct drv_req *r)
 		r->op = next_rand(&w->rng) % 100 < cfg->mix_read ? DRV_OP_READ : DRV_OP_WRITE;
 }
 
-/* Submits one batch if enough requests are free: 1 if it did, 0 if not, <0 on failure. */
+/*
+ * Submits one batch if enough requests are free: 1 if it did, 0 if not, <0
+ * on failure. The batch is the top of the free stack, handed over in place.
+ */
 static int submit_batch(struct worker *w, struct bench_queue *b)
 {
-	struct drv_req *batch[256];
 	unsigned want = w->sh->cfg->batch;
 	unsigned n = b->nfree < want ? b->nfree : want;
 	int rc;
 
-	if (n > sizeof(batch) / sizeof(batch[0]))
-		n = sizeof(batch) / sizeof(batch[0]);
 	if (n > b->quota)
 		n = (unsigned)b->quota;
 	/* Partial batches only when nothing else would ever free more requests. */
 	if (!n || (n < want && b->in_flight && n != b->quota))
 		return 0;
-	for (unsigned i = 0; i < n; i++) {
-		batch[i] = b->free_reqs[--b->nfree];
+	struct drv_req **batch = &b->free_reqs[b->nfree - n];
+	for (unsigned i = 0; i < n; i++)
 		prep_request(w, batch[i]);
-	}
 	rc = drv_submit(b->q, batch, n);
 	if (rc < 0 && rc != -EAGAIN)
 		return worker_fail(w, "submitting", rc), rc;
 	unsigned accepted = rc < 0 ? 0 : (unsigned)rc;
-	for (unsigned i = n; i > accepted; i--)
-		b->free_reqs[b->nfree++] = batch[i - 1];
+	/* The requests not accepted stay free: close the gap the accepted ones leave. */
+	if (accepted && accepted < n)
+		memmove(batch, batch + accepted, (n - accepted) * sizeof(*batch));
+	b->nfree -= accepted;
 	b->in_flight += accepted;
 	if (w->recording && b->quota != UINT64_MAX)
 		b->quota -= accepted;
@@ -195,9 +197,9 @@ static int submit_batch(struct worker *w, struct bench_queue *b)
 /* Fills the queue to its depth, one batch per submit call. */
 static int queue_refill(struct worker *w, struct bench_queue *b)
 {
-	int rc;
+	int rc = 0;
 
-	while ((rc = submit_batch(w, b)) > 0)
+	while (b->nfree && (rc = submit_batch(w, b)) > 0)
 		;
 	return rc;
 }
@@ -226,6 +228,8 @@ static int account(struct worker *w, struct bench_queue *b, unsigned n)
 		bytes += r->result;
 		b->free_reqs[b->nfree++] = r;
 	}
+	if (n)
+		w->completed_ns = b->done[n - 1]->complete_ns;
 	b->in_flight -= n;
 	if (rec) {
 		if (run_len)
@@ -294,10 +298,10 @@ static void run_loop(struct worker *w)
 {
 	struct bench_shared *sh = w->sh;
 	int64_t timeout = w->nq == 1 ? WAIT_SLICE_NS : 0;
-	uint64_t idle_since = drv_now_ns();
+	uint64_t now = drv_now_ns();
+	uint64_t idle_since = now;
 
 	for (;;) {
-		uint64_t now = drv_now_ns();
 		unsigned busy = 0;
 		int reaped = 0;
 
@@ -321,6 +325,8 @@ static void run_loop(struct worker *w)
 				return;
 			reaped += n;
 		}
+		/* Completions carry the time of the pass that reaped them: no clock read. */
+		now = reaped ? w->completed_ns : drv_now_ns();
 		if (reaped) {
 			idle_since = now;
 			continue;
