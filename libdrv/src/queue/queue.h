@@ -127,13 +127,24 @@ void drv_queue_fail_all(drv_queue *q, int status);
 /* slots.c: slot table, free stack, done list, completion delivery. */
 int drv_slots_init(drv_queue *q);
 void drv_slots_fini(drv_queue *q);
-struct drv_slot *drv_slot_take(drv_queue *q);
+/* Inline: drv_submit takes one per request. */
+static inline struct drv_slot *drv_slot_take(drv_queue *q)
+{
+	if (q->nfree == 0)
+		return NULL;
+	uint32_t idx = q->free_slots[--q->nfree];
+	struct drv_slot *s = &q->slots[idx];
+	s->tag = DRV_TAG(idx, s->gen);
+	return s;
+}
 /* Gives back the slot's bounce memory and buffers, bumps its generation. */
 void drv_slot_release(drv_queue *q, struct drv_slot *s);
 /* Records the outcome and queues the request for delivery (done or callback list). */
 void drv_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result, uint32_t flags);
 /* Takes a finished request off the done list: it is delivered. */
 void drv_req_deliver(drv_queue *q, struct drv_req *req);
+/* Delivers up to max requests from the head of the done list into out; returns how many. */
+unsigned drv_req_deliver_head(drv_queue *q, struct drv_req **out, unsigned max);
 /*
  * Timestamps for submit_ns/complete_ns. Between drv_clock_batch_open() and
  * _close() every request shares the clock read taken for the first one: a

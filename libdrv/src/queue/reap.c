@@ -141,12 +141,7 @@ DRV_API int drv_reap(drv_queue *q, struct drv_req **out, unsigned max, unsigned 
 	unsigned want = min_complete < max ? min_complete : max;
 	pthread_mutex_lock(&q->lock);
 	int err = drv_queue_wait_until(q, enough_done, &want, deadline);
-	unsigned n = 0;
-	while (n < max && q->done_head) {
-		struct drv_req *r = q->done_head;
-		drv_req_deliver(q, r);
-		out[n++] = r;
-	}
+	unsigned n = drv_req_deliver_head(q, out, max);
 	pthread_mutex_unlock(&q->lock);
 	if (n == 0 && err == -ETIMEDOUT && want)
 		drv_fail(err, "no completion arrived before the timeout");

@@ -46,16 +46,6 @@ void drv_slots_fini(drv_queue *q)
 	q->free_slots = NULL;
 }
 
-struct drv_slot *drv_slot_take(drv_queue *q)
-{
-	if (q->nfree == 0)
-		return NULL;
-	uint32_t idx = q->free_slots[--q->nfree];
-	struct drv_slot *s = &q->slots[idx];
-	s->tag = DRV_TAG(idx, s->gen);
-	return s;
-}
-
 /* Bounce memory, buffer references and CONTROL input: what only some requests hold. */
 static void release_extras(drv_queue *q, struct drv_slot *s)
 {
@@ -173,6 +163,26 @@ void drv_req_deliver(drv_queue *q, struct drv_req *req)
 	req->priv.state = DRV_REQ_IDLE;
 }
 
+unsigned drv_req_deliver_head(drv_queue *q, struct drv_req **out, unsigned max)
+{
+	struct drv_req *req = q->done_head;
+	unsigned n = 0;
+	for (; n < max && req; n++) {
+		struct drv_req *next = req->priv.next;
+		req->priv.next = req->priv.prev = NULL;
+		req->priv.state = DRV_REQ_IDLE;
+		out[n] = req;
+		req = next;
+	}
+	q->done_head = req;
+	if (req)
+		req->priv.prev = NULL;
+	else
+		q->done_tail = NULL;
+	q->ndone -= n;
+	return n;
+}
+
 void drv_queue_signal(drv_queue *q)
 {
 	if (q->waiters)
@@ -211,15 +221,10 @@ static void copy_out(const struct drv_slot *s, struct drv_req *req, uint64_t res
 		memcpy(req->data, s->bounce_va, n);
 }
 
-int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
-		       uint32_t result_flags)
+/* Everything but a successful completion of an in-flight request. */
+static __attribute__((noinline)) int complete_other(drv_queue *q, struct drv_slot *s, int status,
+						    uint64_t result, uint32_t result_flags)
 {
-	uint32_t idx = DRV_TAG_SLOT(tag);
-	struct drv_slot *s = idx < q->depth ? &q->slots[idx] : NULL;
-	if (!s || s->state == DRV_SLOT_FREE || s->tag != tag) {
-		q->stats.rejected++;
-		return -EPROTO;
-	}
 	bool bad_result = status == 0 && data_op(s->op) && result > s->len;
 	if (bad_result) {
 		q->stats.rejected++;
@@ -239,4 +244,23 @@ int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
 	q->stats.completed++;
 	req_finish(q, req, status, bad_result ? 0 : result, result_flags);
 	return bad_result ? -EPROTO : 0;
+}
+
+int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
+		       uint32_t result_flags)
+{
+	uint32_t idx = DRV_TAG_SLOT(tag);
+	struct drv_slot *s = idx < q->depth ? &q->slots[idx] : NULL;
+	if (!s || s->state == DRV_SLOT_FREE || s->tag != tag) {
+		q->stats.rejected++;
+		return -EPROTO;
+	}
+	/* The common case: success, in flight, nothing to copy back, result in range. */
+	if (status || s->state != DRV_SLOT_INFLIGHT || s->bounce_va || result > s->len)
+		return complete_other(q, s, status, result, result_flags);
+	struct drv_req *req = s->req;
+	slot_release(q, s);
+	q->stats.completed++;
+	req_finish(q, req, 0, result, result_flags);
+	return 0;
 }
