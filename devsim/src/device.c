@@ -138,6 +138,7 @@ static void reset(struct dsim_dev *d, bool zero_stats)
 		memset(d->regs + DSIM_REG_STAT_BASE, 0, 8u * DSIM_STAT_COUNT);
 	dsim_events_clear(d);
 	d->timing = d->cfg.timing;
+	d->instant_ops = dsim_timing_instant_ops(&d->timing);
 	memset(d->unit_free, 0, sizeof(d->unit_free));
 	d->fatal = false;
 	d->ready = false;
@@ -234,6 +235,7 @@ int dsim_dev_create(const struct dsim_config *cfg, struct dsim_dev **out, char *
 	}
 	d->cfg = *cfg;
 	d->timing = cfg->timing;
+	d->instant_ops = dsim_timing_instant_ops(&d->timing);
 	d->num_kicks = 1 + cfg->queues;
 	d->num_vectors = cfg->queues;
 	d->reg_fd = d->epfd = d->timer_fd = d->stop_fd = -1;

@@ -79,6 +79,7 @@ struct dsim_dev {
 	struct dsim_config cfg;
 	struct dsim_storage st;
 	struct dsim_timing timing;
+	uint32_t instant_ops; /* bit op: opcode op has no service time; follows `timing` */
 
 	/* session: what a driver holds */
 	int reg_fd;
@@ -186,7 +187,8 @@ int dsim_storage_flush(struct dsim_storage *st);
 /* ---- timing.c --------------------------------------------------------- */
 /* Schedules req on a unit; returns its finish time. */
 uint64_t dsim_timing_schedule(struct dsim_dev *d, const struct dsim_sqe *sqe, uint64_t now);
-bool dsim_timing_is_instant(const struct dsim_timing *t, unsigned opcode);
+/* Bit op set when opcode op takes no service time under t (completes at fetch). */
+uint32_t dsim_timing_instant_ops(const struct dsim_timing *t);
 void dsim_heap_push(struct dsim_dev *d, struct dsim_req *r);
 struct dsim_req *dsim_heap_top(struct dsim_dev *d);
 void dsim_heap_remove(struct dsim_dev *d, struct dsim_req *r);

@@ -50,13 +50,18 @@ static uint64_t request_bytes(const struct dsim_sqe *sqe)
 	return 0;
 }
 
-bool dsim_timing_is_instant(const struct dsim_timing *t, unsigned opcode)
+uint32_t dsim_timing_instant_ops(const struct dsim_timing *t)
 {
-	const struct dsim_op_timing *ot = &t->op[opcode];
-	bool moves_bytes =
-	    opcode == DSIM_OP_READ || opcode == DSIM_OP_WRITE || opcode == DSIM_OP_CONTROL;
-	return ot->mean_ns == 0 && ot->dist != DSIM_DIST_UNIFORM &&
-	       !(moves_bytes && t->bandwidth_bps);
+	uint32_t mask = 0;
+	for (unsigned op = 0; op < DSIM_OP_COUNT; op++) {
+		const struct dsim_op_timing *ot = &t->op[op];
+		bool moves_bytes =
+		    op == DSIM_OP_READ || op == DSIM_OP_WRITE || op == DSIM_OP_CONTROL;
+		if (ot->mean_ns == 0 && ot->dist != DSIM_DIST_UNIFORM &&
+		    !(moves_bytes && t->bandwidth_bps))
+			mask |= 1u << op;
+	}
+	return mask;
 }
 
 uint64_t dsim_timing_schedule(struct dsim_dev *d, const struct dsim_sqe *sqe, uint64_t now)
