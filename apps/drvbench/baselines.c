@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "baselines.h"
 
+#include <errno.h>
 #include <liburing.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -60,26 +61,34 @@ static void measure_uring(struct baselines *b, unsigned batch, int quiet)
 /*
  * Two threads bounce a signal over two eventfds. Each side waits either in
  * a blocking read, or (epoll) in edge-triggered epoll_wait without reading
- * the count, which is how a libdrv queue and devsim wait.
+ * the count, which is how a libdrv queue and devsim wait. Each side also
+ * counts its signals, and a waiter goes on only when the count says the
+ * signal it waits for was sent: an interrupted or doubly reported wake-up
+ * must not let it run ahead, or two signals merge into one edge and the
+ * other side waits forever.
  */
 struct pingpong {
 	int to_peer, to_main;
-	int ep_peer, ep_main; /* -1: blocking reads */
+	int ep_peer, ep_main;  /* -1: blocking reads */
+	unsigned pings, pongs; /* atomic: signals sent to the peer and back */
 };
 
-static int wait_signal(int fd, int ep)
+static int wait_signal(int fd, int ep, const unsigned *count, unsigned want)
 {
-	uint64_t v;
-	struct epoll_event ev;
-
-	if (ep < 0)
-		return read(fd, &v, sizeof(v)) == sizeof(v) ? 0 : -1;
-	return epoll_wait(ep, &ev, 1, -1) == 1 ? 0 : -1;
+	while (__atomic_load_n(count, __ATOMIC_ACQUIRE) < want) {
+		uint64_t v;
+		struct epoll_event ev;
+		int rc = ep < 0 ? (int)read(fd, &v, sizeof(v)) : epoll_wait(ep, &ev, 1, -1);
+		if (rc < 0 && errno != EINTR)
+			return -1;
+	}
+	return 0;
 }
 
-static int signal_fd(int fd)
+static int signal_fd(int fd, unsigned *count)
 {
 	uint64_t one = 1;
+	__atomic_fetch_add(count, 1, __ATOMIC_RELEASE);
 	return write(fd, &one, sizeof(one)) == sizeof(one) ? 0 : -1;
 }
 
@@ -88,7 +97,8 @@ static void *pong(void *arg)
 	struct pingpong *pp = arg;
 
 	for (unsigned i = 0; i < PINGPONG_ROUNDS; i++)
-		if (wait_signal(pp->to_peer, pp->ep_peer) || signal_fd(pp->to_main))
+		if (wait_signal(pp->to_peer, pp->ep_peer, &pp->pings, i + 1) ||
+		    signal_fd(pp->to_main, &pp->pongs))
 			break;
 	return NULL;
 }
@@ -115,7 +125,7 @@ static void close_fd(int fd)
 static const struct hist *pingpong_rtt(int use_epoll)
 {
 	static struct hist h;
-	struct pingpong pp = { eventfd(0, 0), eventfd(0, 0), -1, -1 };
+	struct pingpong pp = { eventfd(0, 0), eventfd(0, 0), -1, -1, 0, 0 };
 	pthread_t peer;
 
 	hist_reset(&h);
@@ -128,7 +138,8 @@ static const struct hist *pingpong_rtt(int use_epoll)
 		goto out;
 	for (unsigned i = 0; i < PINGPONG_ROUNDS; i++) {
 		uint64_t t0 = drv_now_ns();
-		if (signal_fd(pp.to_peer) || wait_signal(pp.to_main, pp.ep_main))
+		if (signal_fd(pp.to_peer, &pp.pings) ||
+		    wait_signal(pp.to_main, pp.ep_main, &pp.pongs, i + 1))
 			break;
 		hist_record(&h, drv_now_ns() - t0);
 	}
