@@ -86,7 +86,12 @@ static int check_set(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 	return 0;
 }
 
-DRV_API int drv_wait_any(drv_queue *q, struct drv_req *const reqs[], unsigned n, int64_t timeout_ns)
+/*
+ * Waits until any (or all) of the set finished, then delivers what the caller is
+ * told about: the one request found (any) or all of them (all).
+ */
+static int wait_set(drv_queue *q, struct drv_req *const reqs[], unsigned n, int64_t timeout_ns,
+		    bool all)
 {
 	uint64_t deadline = drv_deadline(timeout_ns);
 	if (!q)
@@ -95,34 +100,29 @@ DRV_API int drv_wait_any(drv_queue *q, struct drv_req *const reqs[], unsigned n,
 	struct set s = { reqs, n, -1 };
 	int err = check_set(q, reqs, n);
 	if (!err)
-		err = drv_queue_wait_until(q, any_done, &s, deadline);
-	if (!err) {
+		err = drv_queue_wait_until(q, all ? all_done : any_done, &s, deadline);
+	if (!err && all) {
+		for (unsigned i = 0; i < n; i++)
+			drv_req_deliver(q, reqs[i]);
+	} else if (!err) {
 		drv_req_deliver(q, reqs[s.found]);
 		err = s.found;
 	}
 	pthread_mutex_unlock(&q->lock);
 	if (err == -ETIMEDOUT)
-		return drv_fail(err, "none of the %u requests finished before the timeout", n);
+		return drv_fail(err, "%s of the %u requests finished before the timeout",
+				all ? "not all" : "none", n);
 	return err;
+}
+
+DRV_API int drv_wait_any(drv_queue *q, struct drv_req *const reqs[], unsigned n, int64_t timeout_ns)
+{
+	return wait_set(q, reqs, n, timeout_ns, false);
 }
 
 DRV_API int drv_wait_all(drv_queue *q, struct drv_req *const reqs[], unsigned n, int64_t timeout_ns)
 {
-	uint64_t deadline = drv_deadline(timeout_ns);
-	if (!q)
-		return check_set(q, reqs, n);
-	pthread_mutex_lock(&q->lock);
-	struct set s = { reqs, n, -1 };
-	int err = check_set(q, reqs, n);
-	if (!err)
-		err = drv_queue_wait_until(q, all_done, &s, deadline);
-	if (!err)
-		for (unsigned i = 0; i < n; i++)
-			drv_req_deliver(q, reqs[i]);
-	pthread_mutex_unlock(&q->lock);
-	if (err == -ETIMEDOUT)
-		return drv_fail(err, "not all of the %u requests finished before the timeout", n);
-	return err;
+	return wait_set(q, reqs, n, timeout_ns, true);
 }
 
 static bool enough_done(drv_queue *q, void *arg)
