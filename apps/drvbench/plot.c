@@ -53,13 +53,24 @@ static void label(FILE *f, double x, double y, const char *anchor, const char *t
 static void fmt_ns(char *buf, size_t len, double ns)
 {
 	if (ns >= 1e9)
-		snprintf(buf, len, "%gs", ns / 1e9);
+		snprintf(buf, len, "%.3gs", ns / 1e9);
 	else if (ns >= 1e6)
-		snprintf(buf, len, "%gms", ns / 1e6);
+		snprintf(buf, len, "%.3gms", ns / 1e6);
 	else if (ns >= 1e3)
-		snprintf(buf, len, "%gus", ns / 1e3);
+		snprintf(buf, len, "%.3gus", ns / 1e3);
 	else
-		snprintf(buf, len, "%gns", ns);
+		snprintf(buf, len, "%.3gns", ns);
+}
+
+/* IOPS with a k/M suffix, used on the rate axis. */
+static void fmt_rate(char *buf, size_t len, double v)
+{
+	if (v >= 1e6)
+		snprintf(buf, len, "%.3gM", v / 1e6);
+	else if (v >= 1e3)
+		snprintf(buf, len, "%.3gk", v / 1e3);
+	else
+		snprintf(buf, len, "%.3g", v);
 }
 
 int plot_latency(const char *path, const struct hist *h, const char *title)
@@ -163,7 +174,7 @@ int plot_qd_sweep(const char *path, const struct sweep_point *pts, unsigned n, c
 		double y = TOP + PH - PH * t / 4.0;
 		fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#ddd\"/>\n",
 			LEFT, y, LEFT + PW, y);
-		snprintf(text, sizeof(text), "%.3g", max_iops * t / 4.0);
+		fmt_rate(text, sizeof(text), max_iops * t / 4.0);
 		label(f, LEFT - 6, y + 4, "end", text);
 		fmt_ns(text, sizeof(text), max_lat * t / 4.0);
 		label(f, LEFT + PW + 6, y + 4, "start", text);
