@@ -160,7 +160,6 @@ static int pin(size_t len, uint64_t dma_mask, int try_huge, struct drv_dma_regio
 	if (!err && !phys)
 		err = drv_fail(-ENOMEM, "out of memory for a %zu-entry page table", blocks);
 	if (!err) {
-		madvise(va, maplen, MADV_DONTFORK); /* a fork must not move pages under DMA */
 		touch(va, maplen, SMALL_PAGE);
 		err = drv_pagemap_phys(pagemap, (uintptr_t)va, maplen, block, phys);
 	}
@@ -178,6 +177,11 @@ static int pin(size_t len, uint64_t dma_mask, int try_huge, struct drv_dma_regio
 		free(phys);
 		return err;
 	}
+	/*
+	 * A fork must not move pages under DMA. Only now: lower_pages() moves
+	 * fresh pages in, and those would not carry an earlier madvise.
+	 */
+	madvise(va, maplen, MADV_DONTFORK);
 	*out = (struct drv_dma_region){ .va = va, .len = maplen, .contig = block };
 	if (blocks == 1) {
 		out->bus = phys[0];
