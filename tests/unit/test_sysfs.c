@@ -267,6 +267,19 @@ static void test_bind_writes_override_unbind_probe(void **state)
 	assert_string_equal(get(t, "run-libdrv/0000:00:02.0.prev-driver"), "e1000\n");
 }
 
+static void test_bind_clears_override_when_unbind_fails(void **state)
+{
+	struct tree *t = *state;
+	char path[160];
+	snprintf(path, sizeof(path), "%s/bus/pci/drivers/e1000/unbind", t->root);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(drv_sysfs_pci_bind(t->root, t->state, "0000:00:02.0", "vfio", 1), -ENOENT);
+	assert_non_null(strstr(drv_errmsg(), "e1000/unbind"));
+	/* The fake's writes do not truncate: "\n" lands over the start of "vfio-pci". */
+	assert_int_equal(get(t, "bus/pci/devices/0000:00:02.0/driver_override")[0], '\n');
+	assert_string_equal(get(t, "bus/pci/drivers_probe"), "");
+}
+
 static void test_bind_errors(void **state)
 {
 	struct tree *t = *state;
@@ -315,6 +328,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_refuses_device_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_writes_override_unbind_probe, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bind_clears_override_when_unbind_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bind_errors, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unbind_restores_previous_driver, setup,

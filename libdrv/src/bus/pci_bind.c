@@ -137,6 +137,17 @@ static int unbind_from(const char *root, const char *addr, const char *driver)
 	return err ? err : drv_sysfs_write(path, addr);
 }
 
+/* Empties driver_override at path, quietly: the caller reports the failure it handles. */
+static void clear_override(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = write(fd, "\n", 1);
+	(void)n;
+	close(fd);
+}
+
 int drv_sysfs_pci_bind(const char *root, const char *state_dir, const char *addr, const char *how,
 		       int force)
 {
@@ -179,8 +190,12 @@ int drv_sysfs_pci_bind(const char *root, const char *state_dir, const char *addr
 	err = drv_sysfs_dev_path(path, sizeof(path), root, addr, "driver_override");
 	if (!err)
 		err = drv_sysfs_write(path, target);
-	if (!err && d.driver[0])
+	if (!err && d.driver[0]) {
 		err = unbind_from(root, addr, d.driver);
+		/* Still with its old driver: the override must not steal it at the next probe. */
+		if (err)
+			clear_override(path);
+	}
 	if (!err) {
 		snprintf(path, sizeof(path), "%s/bus/pci/drivers_probe", root);
 		err = drv_sysfs_write(path, addr);
