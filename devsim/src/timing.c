@@ -39,15 +39,30 @@ static uint64_t service_ns(struct dsim_dev *d, const struct dsim_op_timing *t)
 	}
 }
 
-/* Storage bytes a request moves, for the bandwidth cap. */
-static uint64_t request_bytes(const struct dsim_sqe *sqe)
+/*
+ * Storage bytes a request moves, for the bandwidth cap. The SQE is not
+ * validated yet: a request that execution will refuse (too long, past the
+ * capacity) moves nothing, so it takes no transfer time; a bogus length
+ * must not hold a service unit for years.
+ */
+static uint64_t request_bytes(const struct dsim_dev *d, const struct dsim_sqe *sqe)
 {
+	uint64_t len;
 	if (sqe->opcode == DSIM_OP_READ || sqe->opcode == DSIM_OP_WRITE)
-		return sqe->length;
-	if (sqe->opcode == DSIM_OP_CONTROL &&
-	    (sqe->code == DSIM_CTL_FILL || sqe->code == DSIM_CTL_CRC32C))
-		return sqe->arg[0];
-	return 0;
+		len = sqe->length <= DSIM_MAX_TRANSFER_BYTES ? sqe->length : 0;
+	else if (sqe->opcode == DSIM_OP_CONTROL &&
+		 (sqe->code == DSIM_CTL_FILL || sqe->code == DSIM_CTL_CRC32C))
+		len = sqe->arg[0];
+	else
+		return 0;
+	return dsim_storage_range_ok(&d->st, sqe->offset, len) ? len : 0;
+}
+
+/* Transfer time at the bandwidth cap, saturated so the conversion stays defined. */
+static uint64_t transfer_ns(uint64_t bytes, uint64_t bandwidth_bps)
+{
+	double ns = (double)bytes * 1e9 / (double)bandwidth_bps;
+	return ns < 0x1p62 ? (uint64_t)ns : 1ull << 62;
 }
 
 uint32_t dsim_timing_instant_ops(const struct dsim_timing *t)
@@ -68,10 +83,8 @@ uint64_t dsim_timing_schedule(struct dsim_dev *d, const struct dsim_sqe *sqe, ui
 {
 	const struct dsim_timing *t = &d->timing;
 	uint64_t busy = service_ns(d, &t->op[sqe->opcode]);
-	if (t->bandwidth_bps) {
-		uint64_t bytes = request_bytes(sqe);
-		busy += (uint64_t)((double)bytes * 1e9 / (double)t->bandwidth_bps);
-	}
+	if (t->bandwidth_bps)
+		busy += transfer_ns(request_bytes(d, sqe), t->bandwidth_bps);
 	if (!t->units)
 		return now + busy;
 	unsigned best = 0;

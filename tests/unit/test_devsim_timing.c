@@ -57,6 +57,36 @@ static void test_finish_time_order(void **state)
 	rig_stop(&r);
 }
 
+/* A length the device will refuse costs no transfer time: it fails at once, the unit stays free. */
+static void test_bandwidth_ignores_refused_lengths(void **state)
+{
+	(void)state;
+	struct dsim_config cfg = rig_small_config();
+	cfg.timing.bandwidth_bps = 1u << 20;
+	cfg.timing.units = 1;
+	struct rig r;
+	rig_start(&r, &cfg);
+	assert_int_equal(rig_queue(&r, 0, 4), DSIM_QSTS_ENABLED);
+	uint64_t lens[] = { 1ull << 40, UINT64_MAX };
+	for (unsigned i = 0; i < 2; i++) {
+		struct dsim_sqe fill = rig_ctl(DSIM_CTL_FILL, 1);
+		fill.arg[0] = lens[i];
+		assert_int_equal(rig_do(&r, 0, fill).status, DSIM_SC_OUT_OF_RANGE);
+		struct dsim_sqe crc = rig_ctl(DSIM_CTL_CRC32C, 2);
+		crc.offset = 4096;
+		crc.arg[0] = lens[i];
+		assert_int_equal(rig_do(&r, 0, crc).status, DSIM_SC_OUT_OF_RANGE);
+	}
+	struct dsim_sqe big = rig_rw(DSIM_OP_READ, 3, 0, DATA, UINT32_MAX);
+	assert_int_equal(rig_do(&r, 0, big).status, DSIM_SC_TOO_LARGE);
+	struct dsim_sqe past = rig_rw(DSIM_OP_WRITE, 4, cfg.capacity, DATA, 512);
+	assert_int_equal(rig_do(&r, 0, past).status, DSIM_SC_OUT_OF_RANGE);
+	/* The one unit is not held up: a small read still completes. */
+	assert_int_equal(rig_do(&r, 0, rig_rw(DSIM_OP_READ, 5, 0, DATA, 512)).status,
+			 DSIM_SC_SUCCESS);
+	rig_stop(&r);
+}
+
 static void test_interrupts_coalescing_and_mask(void **state)
 {
 	(void)state;
@@ -329,6 +359,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_finish_time_order),
+		cmocka_unit_test(test_bandwidth_ignores_refused_lengths),
 		cmocka_unit_test(test_interrupts_coalescing_and_mask),
 		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_bad_queue_config_and_indices),
