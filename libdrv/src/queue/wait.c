@@ -103,18 +103,22 @@ void drv_queue_timer_set(drv_queue *q, bool on)
 		q->timer_armed = on;
 }
 
-/* Consumes whatever woke poll_fd. Returns false when nothing was ready. */
-static bool drain_fds(drv_queue *q, int timeout_ms)
+/*
+ * Consumes whatever woke poll_fd; runs with the lock dropped, so it only
+ * returns the number of interrupts seen for the caller to count under it.
+ */
+static unsigned drain_fds(drv_queue *q, int timeout_ms)
 {
 	struct epoll_event ev[3];
 	int n = epoll_wait(q->poll_fd, ev, 3, timeout_ms);
+	unsigned interrupts = 0;
 	for (int i = 0; i < n; i++) {
 		eventfd_t v;
 		switch (ev[i].data.u32) {
 		case EV_IRQ:
 			if (q->irq_ack)
 				q->dev->bus->irq_ack(q->dev, q->vector);
-			q->stats.interrupts++;
+			interrupts++;
 			break;
 		case EV_SW:
 			eventfd_read(q->sw_fd, &v);
@@ -128,7 +132,7 @@ static bool drain_fds(drv_queue *q, int timeout_ms)
 			break;
 		}
 	}
-	return n > 0;
+	return interrupts;
 }
 
 static int ms_until(uint64_t wake, uint64_t now)
@@ -148,9 +152,10 @@ static void sleep_on_fd(drv_queue *q, uint64_t wake, uint64_t now)
 	q->stats.sleeps++;
 	q->fd_sleeping = true;
 	pthread_mutex_unlock(&q->lock);
-	drain_fds(q, ms_until(wake, now));
+	unsigned interrupts = drain_fds(q, ms_until(wake, now));
 	pthread_mutex_lock(&q->lock);
 	q->fd_sleeping = false;
+	q->stats.interrupts += interrupts;
 }
 
 /*
@@ -236,8 +241,9 @@ int drv_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), vo
 	if (q->opts.cmode != DRV_CMODE_POLL && deadline_ns <= drv_now_ns() && !q->sleeper) {
 		/* Called from an fd-driven loop: consume the wake-up before reaping. */
 		pthread_mutex_unlock(&q->lock);
-		drain_fds(q, 0);
+		unsigned interrupts = drain_fds(q, 0);
 		pthread_mutex_lock(&q->lock);
+		q->stats.interrupts += interrupts;
 	}
 	for (;;) {
 		drv_queue_process(q);
