@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bus/pci_config.h"
 #include "dev/devdrv.h"
 #include "dev/edu_regs.h"
 #include "drv/edu.h"
@@ -369,16 +370,15 @@ static int edu_probe(drv_dev *dev)
 				"QEMU's edu device, or it is not responding",
 				id, EDU_ID_VALUE);
 	}
+	/*
+	 * Without bus mastering DMA and MSI vanish silently. The PCI buses turn
+	 * it on at open; this covers any bus that does not.
+	 */
 	if (dev->bus->config_read && dev->bus->config_write) {
-		uint16_t cmd = 0;
-		/* Bus mastering is off after binding: without it DMA and MSI vanish silently. */
-		if (dev->bus->config_read(dev, 4, &cmd, sizeof(cmd)) == 0 && !(cmd & 0x4)) {
-			cmd |= 0x4;
-			err = dev->bus->config_write(dev, 4, &cmd, sizeof(cmd));
-			if (err < 0) {
-				free(e);
-				return drv_fail(err, "cannot enable bus mastering for edu");
-			}
+		err = drv_pci_command_update(dev->bus, dev, DRV_PCI_CMD_MASTER, 0);
+		if (err < 0) {
+			free(e);
+			return err;
 		}
 	}
 	enum drv_irq_mode mode = DRV_IRQ_NONE;
