@@ -98,8 +98,11 @@ int devsim_msg_call(int sock, uint32_t type, const void *payload, size_t len, co
 		    unsigned *rnfds)
 {
 	int rc = devsim_msg_send(sock, type, 0, payload, len, fds, nfds);
-	if (rc)
+	if (rc) {
+		if (rnfds)
+			*rnfds = 0;
 		return rc;
+	}
 	struct devsim_msg hdr;
 	char scratch[DEVSIM_MSG_MAX_PAYLOAD];
 	void *buf = reply ? reply : scratch;
@@ -107,12 +110,13 @@ int devsim_msg_call(int sock, uint32_t type, const void *payload, size_t len, co
 	rc = devsim_msg_recv(sock, &hdr, buf, cap, rfds, rnfds);
 	if (rc)
 		return rc;
-	if (hdr.type != type) {
-		if (rnfds)
-			close_fds(rfds, *rnfds), *rnfds = 0;
-		return -EPROTO;
+	rc = hdr.type != type ? -EPROTO : hdr.status;
+	/* Callers look at fds only after a successful call: any others would leak. */
+	if (rc && rnfds) {
+		close_fds(rfds, *rnfds);
+		*rnfds = 0;
 	}
-	if (reply_len)
+	if (hdr.type == type && reply_len)
 		*reply_len = hdr.len;
-	return hdr.status;
+	return rc;
 }

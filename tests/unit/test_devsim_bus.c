@@ -342,6 +342,49 @@ static void test_malformed_messages(void **state)
 	unserve(&s);
 }
 
+static unsigned open_fd_count(void)
+{
+	unsigned n = 0;
+	for (int fd = 0; fd < 1024; fd++)
+		n += fcntl(fd, F_GETFD) >= 0;
+	return n;
+}
+
+/* A reply with an error status hands back no fds, even if a peer attached some. */
+static void test_failed_call_closes_reply_fds(void **state)
+{
+	(void)state;
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
+	unsigned base = open_fd_count();
+	int sent[2] = { memfd_create("a", MFD_CLOEXEC), memfd_create("b", MFD_CLOEXEC) };
+	assert_true(sent[0] >= 0 && sent[1] >= 0);
+	/* The reply is queued before the request: the call reads it at once. */
+	assert_int_equal(devsim_msg_send(sv[1], DEVSIM_MSG_HELLO, -EIO, "no", 3, sent, 2), 0);
+	close(sent[0]);
+	close(sent[1]);
+	struct devsim_hello hello = { .version = DEVSIM_PROTO_VERSION };
+	int fds[DEVSIM_MSG_MAX_FDS];
+	unsigned nfds = DEVSIM_MSG_MAX_FDS;
+	char msg[64];
+	size_t len = 0;
+	assert_int_equal(devsim_msg_call(sv[0], DEVSIM_MSG_HELLO, &hello, sizeof(hello), NULL, 0,
+					 msg, sizeof(msg), &len, fds, &nfds),
+			 -EIO);
+	assert_int_equal(nfds, 0);
+	assert_int_equal(len, 3);
+	assert_string_equal(msg, "no");
+	assert_int_equal(open_fd_count(), base);
+
+	/* A failed send leaves no fds to close either. */
+	close(sv[1]);
+	nfds = DEVSIM_MSG_MAX_FDS;
+	assert_true(devsim_msg_call(sv[0], DEVSIM_MSG_HELLO, &hello, sizeof(hello), NULL, 0, msg,
+				    sizeof(msg), &len, fds, &nfds) < 0);
+	assert_int_equal(nfds, 0);
+	close(sv[0]);
+}
+
 static void test_health_fd_on_device_death(void **state)
 {
 	(void)state;
@@ -369,6 +412,7 @@ int main(void)
 		cmocka_unit_test(test_inproc),
 		cmocka_unit_test(test_socket_busy_and_reconnect),
 		cmocka_unit_test(test_malformed_messages),
+		cmocka_unit_test(test_failed_call_closes_reply_fds),
 		cmocka_unit_test(test_health_fd_on_device_death),
 	};
 	return cmocka_run_group_tests_name("devsim bus", tests, NULL, NULL);

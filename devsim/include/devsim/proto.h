@@ -81,7 +81,10 @@ int devsim_msg_send(int sock, uint32_t type, int32_t status, const void *payload
 int devsim_msg_recv(int sock, struct devsim_msg *hdr, void *buf, size_t cap, int *fds,
 		    unsigned *nfds);
 
-/* Sends a request and waits for its reply (blocking). Returns the reply status or -errno. */
+/*
+ * Sends a request and waits for its reply (blocking). Returns the reply
+ * status or -errno. Fds come back only with status 0; otherwise *rnfds is 0.
+ */
 int devsim_msg_call(int sock, uint32_t type, const void *payload, size_t len, const int *fds,
 		    unsigned nfds, void *reply, size_t reply_cap, size_t *reply_len, int *rfds,
 		    unsigned *rnfds);
