@@ -366,6 +366,7 @@ static int vfio_irq_setup(drv_dev *dev, unsigned wanted, enum drv_irq_mode *mode
 		if (v->vec_fd[v->nvec] < 0) {
 			int err = drv_fail_errno(-errno, "creating an eventfd for an interrupt");
 			irqs_off(v);
+			*mode = DRV_IRQ_NONE;
 			return err;
 		}
 	}
