@@ -60,17 +60,29 @@ static double ms_between(uint64_t from_ns, uint64_t to_ns)
 
 static int find_edu(struct options *o)
 {
-	struct drv_pci_dev list[64];
-	int n = drv_pci_list(list, 64);
+	/* Count first: a machine may have many more functions than a fixed table holds. */
+	int n = drv_pci_list(NULL, 0);
 	if (n < 0)
 		return app_fail(PROG, "listing PCI functions");
-	for (int i = 0; i < n && i < 64; i++) {
+	struct drv_pci_dev *list = calloc(n ? (size_t)n : 1, sizeof(*list));
+	if (!list) {
+		fprintf(stderr, PROG ": out of memory\n");
+		return APP_EXIT_RUNTIME;
+	}
+	int got = drv_pci_list(list, (unsigned)n);
+	if (got < 0) {
+		free(list);
+		return app_fail(PROG, "listing PCI functions");
+	}
+	for (int i = 0; i < got && i < n; i++) {
 		if (list[i].vendor == 0x1234 && list[i].device == 0x11e8) {
 			snprintf(o->pci_uri, sizeof(o->pci_uri), "pci:%s", list[i].addr);
 			o->device = o->pci_uri;
+			free(list);
 			return 0;
 		}
 	}
+	free(list);
 	fprintf(stderr, PROG ": no edu device (1234:11e8) found: start QEMU with -device edu, "
 			     "or give --device URI\n");
 	return APP_EXIT_RUNTIME;
