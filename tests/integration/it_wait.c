@@ -195,6 +195,53 @@ static void test_callbacks(void **state)
 	assert_int_equal(one->calls[9], 1);
 }
 
+struct nested {
+	drv_queue *q;
+	struct drv_req inner;
+	int calls;
+	int rc;
+};
+
+/* A callback that runs a request of its own on the queue and waits for it. */
+static void nested_wait_cb(struct drv_req *req, void *user_data)
+{
+	(void)req;
+	struct nested *n = user_data;
+	n->calls++;
+	drv_prep_nop(&n->inner);
+	struct drv_req *inner = &n->inner;
+	n->rc = drv_submit(n->q, &inner, 1);
+	if (n->rc == 1)
+		n->rc = drv_wait(n->q, inner, it_timeout_ns());
+}
+
+/*
+ * In POLL mode the waiter that spins on the ring finds the completion and
+ * runs the callback; the callback's own wait must not wait for a leader
+ * that is the same thread.
+ */
+static void test_callback_waits_in_poll_mode(void **state)
+{
+	struct it_ctx *c = *state;
+	drv_queue *q = it_queue(c, 8, DRV_CMODE_POLL);
+	it_set_latency(q, DSIM_DIST_FIXED, IT_MS, 0);
+	struct nested *n = it_calloc(c, 1, sizeof *n);
+	n->q = q;
+	struct drv_req *r = it_calloc(c, 1, sizeof *r);
+	drv_prep_nop(r);
+	r->cb = nested_wait_cb;
+	r->user_data = n;
+	it_submit1(q, r);
+	assert_int_equal(drv_wait(q, r, it_timeout_ns()), 0);
+	assert_int_equal(n->calls, 1);
+	assert_int_equal(n->rc, 0);
+	assert_int_equal(n->inner.status, 0);
+	/* One thread on a POLL queue: it always leads, so it never blocks on anyone. */
+	struct drv_queue_stats st;
+	assert_int_equal(drv_queue_stats(q, &st), 0);
+	assert_int_equal(st.sleeps, 0);
+}
+
 /* Control requests return the code's value; ECHO copies in -> out. */
 static void test_control_results(void **state)
 {
@@ -242,6 +289,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reap_batches_exactly_once, it_setup,
 						it_teardown),
 		cmocka_unit_test_setup_teardown(test_callbacks, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_callback_waits_in_poll_mode, it_setup,
+						it_teardown),
 		cmocka_unit_test_setup_teardown(test_control_results, it_setup, it_teardown),
 	};
 	return cmocka_run_group_tests_name("wait", tests, NULL, NULL);

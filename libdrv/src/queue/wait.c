@@ -63,8 +63,11 @@ void drv_queue_device_gone(drv_queue *q, int err)
 	drv_queue_fail_all(q, -ENODEV);
 }
 
-/* Reaps, expires deadlines, notices a dead device, runs callbacks. Lock held. */
-int drv_queue_process(drv_queue *q)
+/*
+ * Reaps, expires deadlines, notices a dead device; leaves the callbacks
+ * queued. Lock held.
+ */
+static int process(drv_queue *q)
 {
 	uint64_t before = q->progress;
 	drv_dev *dev = q->dev;
@@ -88,8 +91,15 @@ int drv_queue_process(drv_queue *q)
 	if (q->progress != before)
 		drv_queue_signal(q);
 	drv_queue_timer_sync(q);
-	drv_queue_run_callbacks(q);
 	return (int)(q->progress - before);
+}
+
+/* process(), then the callbacks. Lock held. */
+int drv_queue_process(drv_queue *q)
+{
+	int n = process(q);
+	drv_queue_run_callbacks(q);
+	return n;
 }
 
 void drv_queue_timer_set(drv_queue *q, bool on)
@@ -162,7 +172,9 @@ static void sleep_on_fd(drv_queue *q, uint64_t wake, uint64_t now)
  * Spins until something completes, the wake time, or stop_ns. Lock held.
  * A spin that has seen nothing for SPIN_YIELD_NS yields the CPU once: when
  * the thread that must complete the work (a device thread, say) shares our
- * core, it runs now instead of after our whole time slice.
+ * core, it runs now instead of after our whole time slice. Callbacks wait
+ * until the leader has stepped down: one that waits on this queue itself
+ * would otherwise wait for a leader that is its own thread.
  */
 static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 {
@@ -175,7 +187,7 @@ static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 		pthread_mutex_lock(&q->lock);
 		if (q->progress != start)
 			return;
-		drv_queue_process(q);
+		process(q);
 		/* The pass's own clock read: at most one iteration old. */
 		uint64_t now = q->processed_ns;
 		if (q->progress != start || q->failed || now >= wake || now >= stop_ns)
