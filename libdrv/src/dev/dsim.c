@@ -25,7 +25,7 @@ struct dsim {
 	/* PCI (ivshmem-doorbell carrier): BAR0's doorbell register and devsim's peer id. */
 	volatile uint32_t *doorbell;
 	uint32_t doorbell_peer;
-	unsigned poll_refs; /* queues that asked the device to poll */
+	unsigned poll_refs; /* queues that asked the device to poll; dev->lock */
 };
 
 struct dsim_queue {
@@ -206,14 +206,16 @@ static void dsim_remove(drv_dev *dev)
 	dev->drv_priv = NULL;
 }
 
-static int set_device_poll(drv_dev *dev, bool on)
+/* Queues are created and destroyed from any thread: dev->lock keeps the count. */
+static void set_device_poll(drv_dev *dev, bool on)
 {
 	struct dsim *d = dev->drv_priv;
-	if (on ? d->poll_refs++ : --d->poll_refs)
-		return 0;
-	wr32(d, DSIM_REG_POLL_MODE, on);
-	kick(dev, DSIM_KICK_ADMIN);
-	return 0;
+	pthread_mutex_lock(&dev->lock);
+	if (!(on ? d->poll_refs++ : --d->poll_refs)) {
+		wr32(d, DSIM_REG_POLL_MODE, on);
+		kick(dev, DSIM_KICK_ADMIN);
+	}
+	pthread_mutex_unlock(&dev->lock);
 }
 
 static int take_queue_id(drv_dev *dev)
