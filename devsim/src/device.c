@@ -100,9 +100,11 @@ void dsim_dev_unwatch(struct dsim_dev *d, struct dsim_watch *w)
 	epoll_ctl(d->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 }
 
+/* The device fetches nothing more until reset; requests in service still complete. */
 void dsim_dev_set_fatal(struct dsim_dev *d, unsigned code)
 {
 	d->fatal = true;
+	d->ready = false;
 	dsim_wr32(d->regs, DSIM_REG_STATUS, DSIM_STS_FATAL | code << DSIM_STS_CODE_SHIFT);
 }
 

@@ -91,7 +91,7 @@ unsigned dsim_queue_fetch(struct dsim_dev *d, unsigned q)
 		return 0;
 	}
 	unsigned n = 0;
-	while (dq->sq_head != tail && !dq->error) {
+	while (dq->sq_head != tail && !dq->error && d->ready) {
 		/*
 		 * A pass that has moved DSIM_PASS_BYTES ends here, so its interrupt
 		 * goes out and the driver reaps while the next pass copies.

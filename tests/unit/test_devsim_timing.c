@@ -324,6 +324,42 @@ static void test_file_storage_persists(void **state)
 	unlink(path);
 }
 
+/* A storage failure is fatal: the device fetches nothing more until reset. */
+static void test_storage_failure_stops_fetching(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/devsim-test-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	struct dsim_config cfg = rig_small_config();
+	strcpy(cfg.backing, path);
+	cfg.capacity = 256u << 10;
+	cfg.capacity_set = true;
+	struct rig r;
+	rig_start(&r, &cfg);
+	assert_int_equal(rig_queue(&r, 0, 4), DSIM_QSTS_ENABLED);
+	assert_int_equal(ftruncate(fd, 0), 0); /* reads now hit end of file */
+	rig_put(&r, 0, rig_rw(DSIM_OP_READ, 1, 0, DATA, 512));
+	rig_put(&r, 0, (struct dsim_sqe){ .opcode = DSIM_OP_NOP, .tag = 2 });
+	rig_publish(&r, 0);
+	struct dsim_cqe c;
+	assert_int_equal(rig_reap(&r, 0, &c), 0);
+	assert_int_equal(c.tag, 1);
+	assert_int_equal(c.status, DSIM_SC_INTERNAL);
+	uint32_t sts = rig_rd32(&r, DSIM_REG_STATUS);
+	assert_true(sts & DSIM_STS_FATAL);
+	assert_false(sts & DSIM_STS_READY);
+	assert_int_equal(DSIM_STS_CODE(sts), DSIM_FATAL_INTERNAL);
+	/* The NOP behind it stays unfetched, doorbells or not. */
+	rig_kick(&r, DSIM_KICK_QUEUE(0));
+	rig_sleep_us(100000);
+	assert_int_equal(rig_try_reap(&r, 0, &c), 0);
+	assert_int_equal(dsim_qrd32(r.d->regs, 0, DSIM_Q_SQ_HEAD), 1);
+	rig_stop(&r);
+	close(fd);
+	unlink(path);
+}
+
 /* Garbage in every register: the device reports errors, then recovers by reset. */
 static void test_random_registers(void **state)
 {
@@ -366,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_cq_never_overrun),
 		cmocka_unit_test(test_device_polling),
 		cmocka_unit_test(test_file_storage_persists),
+		cmocka_unit_test(test_storage_failure_stops_fetching),
 		cmocka_unit_test(test_random_registers),
 	};
 	return cmocka_run_group_tests_name("devsim timing and state", tests, NULL, NULL);
