@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* pagemap decoding: present bit, PFN bits, hidden PFNs, lookups through a file. */
+/* pagemap decoding: present bit, PFN bits, hidden PFNs, lookups through a file; pinned sizes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "bus/pagemap.h"
+#include "bus/pinned.h"
 #include "drv/drv.h"
 
 static void test_decode(void **state)
@@ -96,12 +97,25 @@ static void test_own_memory(void **state)
 	fclose(f);
 }
 
+/* A length that rounding up to a hugepage would wrap is refused, not mapped as 0 bytes. */
+static void test_pinned_refuses_wrapping_length(void **state)
+{
+	(void)state;
+	struct drv_dma_region r = { 0 };
+	assert_int_equal(drv_pinned_map(SIZE_MAX, UINT64_MAX, &r), -ENOMEM);
+	assert_non_null(strstr(drv_errmsg(), "dma_pool_bytes"));
+	assert_null(r.va);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_decode),     cmocka_unit_test(test_not_present),
-		cmocka_unit_test(test_pfn_hidden), cmocka_unit_test(test_lookup_through_file),
+		cmocka_unit_test(test_decode),
+		cmocka_unit_test(test_not_present),
+		cmocka_unit_test(test_pfn_hidden),
+		cmocka_unit_test(test_lookup_through_file),
 		cmocka_unit_test(test_own_memory),
+		cmocka_unit_test(test_pinned_refuses_wrapping_length),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -195,6 +195,12 @@ static int pin(size_t len, uint64_t dma_mask, int try_huge, struct drv_dma_regio
 
 int drv_pinned_map(size_t len, uint64_t dma_mask, struct drv_dma_region *out)
 {
+	/* Rounding up to a hugepage must not wrap to a zero-length mapping. */
+	if (len > SIZE_MAX - HUGE_PAGE)
+		return drv_fail(-ENOMEM,
+				"%zu bytes of DMA memory cannot be mapped: use a smaller DMA pool "
+				"(drv_open_opts.dma_pool_bytes)",
+				len);
 	int err = pin(len, dma_mask, 1, out);
 	if (err == -EAGAIN) /* hugepages above the DMA mask: small pages can be swapped */
 		err = pin(len, dma_mask, 0, out);

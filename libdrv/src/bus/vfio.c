@@ -420,6 +420,12 @@ static int vfio_dma_map(drv_dev *dev, size_t len, struct drv_dma_region *out)
 	uint64_t mask = dev->dma_mask ? dev->dma_mask : UINT64_MAX;
 	if (v->dma_is_physical)
 		return drv_pinned_map(len, mask, out);
+	/* Rounding up to the IOMMU page must not wrap to a zero-length mapping. */
+	if (len > SIZE_MAX - v->iova_align)
+		return drv_fail(-ENOMEM,
+				"%zu bytes of DMA memory cannot be mapped: use a smaller DMA pool "
+				"(drv_open_opts.dma_pool_bytes)",
+				len);
 	len = (len + v->iova_align - 1) / v->iova_align * v->iova_align;
 	struct vfio_dma *d = calloc(1, sizeof(*d));
 	if (!d)
