@@ -155,9 +155,11 @@ int drvctl_bind(int argc, char **argv)
 
 int drvctl_unbind(int argc, char **argv)
 {
-	int unused = 0;
-	int first = parse(argc, argv, "drvctl unbind", "force", &unused, unbind_usage);
-	if (argc - first != 1 || unused)
+	int force = 0;
+	int first = parse(argc, argv, "drvctl unbind", "force", &force, unbind_usage);
+	if (force)
+		app_usage_error("drvctl unbind", "unbind has no --force: give just ADDR");
+	if (argc - first != 1)
 		app_usage_error("drvctl unbind", "expected one ADDR");
 	const char *addr = argv[first];
 	struct drv_pci_dev d;
