@@ -201,12 +201,13 @@ static void parse_dma(int argc, char **argv, struct dma_opts *d)
 		{ "size", required_argument, NULL, OPT_SIZE },
 		{ "offset", required_argument, NULL, OPT_OFFSET },
 		{ "count", required_argument, NULL, OPT_COUNT },
+		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	*d = (struct dma_opts){ .size = EDU_CAPACITY, .offset = 0, .count = 1 };
 	optind = 1;
 	int c;
-	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+	while ((c = app_getopt(PROG " dma", argc, argv, longopts, usage)) != -1) {
 		switch (c) {
 		case OPT_SIZE:
 			d->size = app_parse_u64(PROG, "--size", optarg, 1, EDU_CAPACITY, 0);
@@ -217,8 +218,6 @@ static void parse_dma(int argc, char **argv, struct dma_opts *d)
 		case OPT_COUNT:
 			d->count = app_parse_u64(PROG, "--count", optarg, 1, MAX_DMA_ROUNDS, 0);
 			break;
-		default:
-			app_bad_option(PROG, c, argv);
 		}
 	}
 	if (optind < argc)
