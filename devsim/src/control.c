@@ -65,7 +65,7 @@ static void fill_info(struct dsim_dev *d, struct dsim_info *info)
 	memset(info, 0, sizeof(*info));
 	info->magic = DSIM_MAGIC;
 	info->version = DSIM_VERSION;
-	info->features = dsim_rd64(d->regs, DSIM_REG_FEATURES);
+	info->features = dsim_dev_features(d);
 	info->capacity = d->st.capacity;
 	info->num_queues = d->cfg.queues;
 	info->max_log2_depth = DSIM_MAX_LOG2;

@@ -108,15 +108,20 @@ void dsim_dev_set_fatal(struct dsim_dev *d, unsigned code)
 	dsim_wr32(d->regs, DSIM_REG_STATUS, DSIM_STS_FATAL | code << DSIM_STS_CODE_SHIFT);
 }
 
-static void init_identity(struct dsim_dev *d)
+uint64_t dsim_dev_features(const struct dsim_dev *d)
 {
 	uint64_t feat = DSIM_FEAT_SGL | DSIM_FEAT_EVENTS | DSIM_FEAT_ABORT | DSIM_FEAT_COALESCE |
 			DSIM_FEAT_DEVICE_POLL;
 	if (d->st.fd >= 0)
 		feat |= DSIM_FEAT_PERSISTENT;
+	return feat;
+}
+
+static void init_identity(struct dsim_dev *d)
+{
 	dsim_wr32(d->regs, DSIM_REG_MAGIC, DSIM_MAGIC);
 	dsim_wr32(d->regs, DSIM_REG_VERSION, DSIM_VERSION);
-	dsim_wr64(d->regs, DSIM_REG_FEATURES, feat);
+	dsim_wr64(d->regs, DSIM_REG_FEATURES, dsim_dev_features(d));
 	dsim_wr32(d->regs, DSIM_REG_NUM_QUEUES, d->cfg.queues);
 	dsim_wr32(d->regs, DSIM_REG_MAX_LOG2_DEPTH, DSIM_MAX_LOG2);
 	dsim_wr32(d->regs, DSIM_REG_MAX_TRANSFER, DSIM_MAX_TRANSFER_BYTES);

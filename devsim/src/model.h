@@ -151,6 +151,8 @@ void dsim_dev_reset(struct dsim_dev *d);
 unsigned dsim_dev_process(struct dsim_dev *d);
 uint64_t dsim_now_ns(void);
 void dsim_dev_set_fatal(struct dsim_dev *d, unsigned code);
+/* DSIM_FEAT_* of this device (the register is shared memory a driver can overwrite). */
+uint64_t dsim_dev_features(const struct dsim_dev *d);
 
 /* ---- dma.c: the emulated IOMMU ---------------------------------------- */
 /* Adds a window; map_base/map_len != 0 hands an mmap to devsim. 0 or -errno. */

@@ -157,6 +157,9 @@ static void test_control_codes(void **state)
 	assert_int_equal(rig_queue(&r, 0, 4), DSIM_QSTS_ENABLED);
 	assert_int_equal(dsim_crc32c(0, "123456789", 9), 0xe3069283u);
 
+	/* INFO comes from the device, not from registers a driver overwrote. */
+	uint64_t features = dsim_rd64(r.d->regs, DSIM_REG_FEATURES);
+	dsim_wr64(r.d->regs, DSIM_REG_FEATURES, 0);
 	struct dsim_sqe s = rig_ctl(DSIM_CTL_INFO, 1);
 	s.addr = rig_bus(DATA);
 	s.length = sizeof(struct dsim_info);
@@ -166,6 +169,8 @@ static void test_control_codes(void **state)
 	struct dsim_info info;
 	memcpy(&info, r.mem + DATA, sizeof(info));
 	assert_int_equal(info.magic, DSIM_MAGIC);
+	assert_true(features & DSIM_FEAT_SGL);
+	assert_int_equal(info.features, features);
 	assert_int_equal(info.capacity, 1u << 20);
 	assert_int_equal(info.num_queues, 2);
 	assert_int_equal(info.max_event_payload, DSIM_EVENT_PAYLOAD_MAX);
