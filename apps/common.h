@@ -53,4 +53,7 @@ int app_fail(const char *prog, const char *what);
 /* Prints len bytes with non-printable characters escaped as \xNN. */
 void app_print_escaped(const void *data, size_t len);
 
+/* Prints s as a quoted JSON string, escaping what JSON requires. */
+void app_print_json_string(const char *s);
+
 #endif

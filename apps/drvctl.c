@@ -94,21 +94,6 @@ static void emit_json_feature(const char *name, int first)
 	printf("%s\"%s\"", first ? "" : ", ", name);
 }
 
-/* Prints s as a JSON string, escaping what JSON requires. */
-static void json_string(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20 || *p == 0x7f)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 /* A fixed-size field of drv_info, read up to its first NUL or its end. */
 #define FIELD(f) ((int)strnlen((f), sizeof(f))), (f)
 
@@ -140,14 +125,14 @@ static void print_text(const char *uri, const struct drv_info *in)
 		char tmp_[sizeof(f) + 1] = { 0 };                                                  \
 		memcpy(tmp_, (f), sizeof(f));                                                      \
 		printf("  \"%s\": ", (key));                                                       \
-		json_string(tmp_);                                                                 \
+		app_print_json_string(tmp_);                                                       \
 		printf(",\n");                                                                     \
 	} while (0)
 
 static void print_json(const char *uri, const struct drv_info *in)
 {
 	printf("{\n  \"device\": ");
-	json_string(uri);
+	app_print_json_string(uri);
 	printf(",\n");
 	JSON_FIELD("driver", in->driver);
 	JSON_FIELD("bus", in->bus);
@@ -165,7 +150,7 @@ static void print_json(const char *uri, const struct drv_info *in)
 	printf("  \"max_sg\": %" PRIu32 ",\n", in->max_sg);
 	printf("  \"irq_vectors\": %" PRIu32 ",\n", in->irq_vectors);
 	printf("  \"irq_mode\": ");
-	json_string(drv_irq_mode_name(in->irq_mode));
+	app_print_json_string(drv_irq_mode_name(in->irq_mode));
 	printf(",\n  \"dma_pool_bytes\": %" PRIu64 "\n}\n", in->dma_pool_bytes);
 }
 

@@ -39,38 +39,24 @@ static void unbind_usage(void)
 	       "it had before `drvctl bind`.\n");
 }
 
-static void json_text(const char *s)
-{
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else if (*p < 0x20)
-			printf("\\u%04x", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 static void print_json(const struct drv_pci_dev *d, int n)
 {
 	printf("[");
 	for (int i = 0; i < n; i++) {
 		printf("%s\n  {\"address\": ", i ? "," : "");
-		json_text(d[i].addr);
+		app_print_json_string(d[i].addr);
 		printf(", \"vendor\": \"%04x\", \"device\": \"%04x\", \"class\": \"%06x\"",
 		       d[i].vendor, d[i].device, d[i].class_code);
 		printf(", \"vendor_name\": ");
-		json_text(d[i].vendor_name);
+		app_print_json_string(d[i].vendor_name);
 		printf(", \"device_name\": ");
-		json_text(d[i].device_name);
+		app_print_json_string(d[i].device_name);
 		printf(", \"class_name\": ");
-		json_text(d[i].class_name);
+		app_print_json_string(d[i].class_name);
 		printf(", \"driver\": ");
-		json_text(d[i].driver);
+		app_print_json_string(d[i].driver);
 		printf(", \"iommu_group\": %d, \"libdrv_driver\": ", d[i].iommu_group);
-		json_text(d[i].libdrv_driver);
+		app_print_json_string(d[i].libdrv_driver);
 		printf("}");
 	}
 	printf("%s]\n", n ? "\n" : "");
