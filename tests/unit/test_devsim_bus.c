@@ -405,6 +405,20 @@ static void test_health_fd_on_device_death(void **state)
 	drv_bus_sim.close(&a);
 }
 
+/* A length that would wrap when rounded up to a page is refused as too large, not as empty. */
+static void test_dma_map_huge_length(void **state)
+{
+	(void)state;
+	drv_dev a;
+	memset(&a, 0, sizeof(a));
+	assert_int_equal(drv_bus_sim.open(&a, "inproc", NULL), 0);
+	struct drv_dma_region reg;
+	assert_int_equal(drv_bus_sim.dma_map(&a, SIZE_MAX, &reg), -ENOMEM);
+	assert_non_null(strstr(drv_errmsg(), "smaller DMA pool"));
+	assert_int_equal(drv_bus_sim.dma_map(&a, SIZE_MAX - 100, &reg), -ENOMEM);
+	drv_bus_sim.close(&a);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -414,6 +428,7 @@ int main(void)
 		cmocka_unit_test(test_malformed_messages),
 		cmocka_unit_test(test_failed_call_closes_reply_fds),
 		cmocka_unit_test(test_health_fd_on_device_death),
+		cmocka_unit_test(test_dma_map_huge_length),
 	};
 	return cmocka_run_group_tests_name("devsim bus", tests, NULL, NULL);
 }

@@ -229,6 +229,12 @@ static int sim_dma_map(drv_dev *dev, size_t len, struct drv_dma_region *out)
 {
 	struct sim_bus *s = sim_of(dev);
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	/* Rounding up to a page must not wrap to a zero-length mapping. */
+	if (len > SIZE_MAX - page)
+		return drv_fail(-ENOMEM,
+				"sim: %zu bytes of DMA memory cannot be mapped: use a smaller DMA "
+				"pool (drv_open_opts.dma_pool_bytes)",
+				len);
 	len = (len + page - 1) / page * page;
 	if (len == 0)
 		return drv_fail(-EINVAL, "sim: cannot map an empty DMA region");
