@@ -167,7 +167,7 @@ void drv_bounce_free(drv_queue *q, size_t off, size_t len);
 size_t drv_bounce_chunk_round(size_t len);
 size_t drv_bounce_capacity(const drv_queue *q);
 
-/* timeout.c / cancel.c */
+/* cancel.c: deadlines, cancellation, aborts */
 void drv_queue_expire(drv_queue *q, uint64_t now);
 void drv_queue_note_deadline(drv_queue *q, uint64_t deadline);
 int drv_slot_abort(drv_queue *q, struct drv_slot *s);
