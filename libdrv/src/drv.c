@@ -115,7 +115,6 @@ DRV_API int drv_open(const char *uri, const struct drv_open_opts *opts, drv_dev 
 	err = drv_dma_pool_init(&dev->dma, dev, pool);
 	if (err)
 		goto fail_bus;
-	dev->info.dma_pool_bytes = dev->dma.bytes_total;
 	err = pick_driver(dev);
 	if (!err)
 		err = dev->ops->probe(dev);
@@ -161,7 +160,10 @@ DRV_API int drv_info(drv_dev *dev, struct drv_info *out)
 	if (!dev || !out)
 		return drv_fail(-EINVAL, "drv_info: dev and out must not be NULL");
 	*out = dev->info;
+	/* The pool grows when buffers are allocated, possibly in another thread. */
+	pthread_mutex_lock(&dev->dma.lock);
 	out->dma_pool_bytes = dev->dma.bytes_total;
+	pthread_mutex_unlock(&dev->dma.lock);
 	return 0;
 }
 
