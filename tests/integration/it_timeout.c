@@ -178,6 +178,19 @@ static void test_wait_timeout_does_not_cancel(void **state)
 }
 
 /* drv_wait_event's timeout cancels its own request (it lives on the caller's stack). */
+/* A timeout too long to add to the clock means no deadline, not one in the past. */
+static void test_huge_timeout_never_expires(void **state)
+{
+	struct it_ctx *c = *state;
+	it_set_latency(c->q, DSIM_DIST_FIXED, 20 * IT_MS, 0);
+	struct drv_req *r = it_calloc(c, 1, sizeof *r);
+	drv_prep_nop(r);
+	r->timeout_ns = UINT64_MAX;
+	it_submit1(c->q, r);
+	it_wait_ok(c->q, r);
+	assert_int_equal(stats(c->q).timed_out, 0);
+}
+
 static void test_sync_helper_timeout(void **state)
 {
 	struct it_ctx *c = *state;
@@ -204,6 +217,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_wait_timeout_does_not_cancel, it_setup,
 						it_teardown),
 		cmocka_unit_test_setup_teardown(test_sync_helper_timeout, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_huge_timeout_never_expires, it_setup,
+						it_teardown),
 	};
 	return cmocka_run_group_tests_name("timeout", tests, NULL, NULL);
 }

@@ -250,7 +250,9 @@ static int submit_one(drv_queue *q, struct drv_req *r, uint64_t now)
 	r->priv.state = DRV_REQ_PENDING;
 	r->priv.deadline_ns = 0;
 	if (r->timeout_ns) {
-		r->priv.deadline_ns = now + r->timeout_ns;
+		/* Saturates: a timeout past the clock's range never expires. */
+		r->priv.deadline_ns =
+		    r->timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + r->timeout_ns;
 		drv_queue_note_deadline(q, r->priv.deadline_ns);
 	}
 	__atomic_store_n(&r->status, -EINPROGRESS, __ATOMIC_RELEASE);
