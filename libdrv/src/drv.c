@@ -17,8 +17,6 @@
 #include "dev/edu_regs.h"
 #include "devsim/dsim_hw.h"
 
-#define CLOSE_GRACE_NS 1000000000ull
-
 /* pci:ADDR means whichever of uio/vfio the function is bound to. */
 static int pci_bus_of(const char *addr, const struct drv_bus_ops **bus)
 {
@@ -137,7 +135,7 @@ DRV_API int drv_close(drv_dev *dev)
 {
 	if (!dev)
 		return 0;
-	uint64_t deadline = drv_now_ns() + CLOSE_GRACE_NS;
+	uint64_t deadline = drv_now_ns() + DRV_CLOSE_GRACE_NS;
 	for (drv_queue *q = dev->queues; q; q = q->next)
 		drv_queue_drain(q, deadline);
 	/* After remove() the device touches no memory: slots can be freed. */

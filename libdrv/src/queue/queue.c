@@ -17,7 +17,6 @@
 #define DEFAULT_SPIN_NS 20000u
 #define BOUNCE_PER_SLOT (64u << 10)
 #define BOUNCE_MAX (16u << 20)
-#define CLOSE_GRACE_NS 1000000000ull
 
 static int epoll_add(int epfd, int fd, uint32_t tag, uint32_t events)
 {
@@ -203,7 +202,7 @@ DRV_API int drv_queue_destroy(drv_queue *q)
 	if (!q)
 		return 0;
 	drv_dev *dev = q->dev;
-	drv_queue_drain(q, drv_now_ns() + CLOSE_GRACE_NS);
+	drv_queue_drain(q, drv_now_ns() + DRV_CLOSE_GRACE_NS);
 	pthread_mutex_lock(&dev->lock);
 	for (drv_queue **link = &dev->queues; *link; link = &(*link)->next) {
 		if (*link == q) {

@@ -189,6 +189,7 @@ static inline void drv_queue_timer_sync(drv_queue *q)
 		drv_queue_timer_set(q, q->active > 0);
 }
 /* queue.c: teardown in two steps, so drv_close can reset the device in between. */
+#define DRV_CLOSE_GRACE_NS 1000000000ull /* how long drain waits for the device */
 void drv_queue_drain(drv_queue *q, uint64_t deadline);
 void drv_queue_teardown(drv_queue *q);
 
