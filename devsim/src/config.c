@@ -90,7 +90,8 @@ static int parse_dist(const char *spec, struct dsim_op_timing *t)
 		n.dist = DSIM_DIST_EXPONENTIAL;
 	else
 		return -EINVAL;
-	if (dsim_parse_time_ns(a, &n.mean_ns))
+	/* The limit SET_TIMING enforces: beyond it finish times would overflow. */
+	if (dsim_parse_time_ns(a, &n.mean_ns) || n.mean_ns > DSIM_MAX_LATENCY_NS)
 		return -EINVAL;
 	if (n.dist == DSIM_DIST_UNIFORM) {
 		if (!b || dsim_parse_time_ns(b, &n.spread_ns) || n.spread_ns > n.mean_ns)
@@ -127,7 +128,7 @@ static int parse_latency(struct dsim_config *cfg, const char *value, char *err, 
 			return fail(
 			    err, errlen,
 			    "latency '%s': expected fixed:TIME, uniform:MEAN:SPREAD (spread "
-			    "<= mean) or exp:MEAN, TIME like 100us, 1ms, 1s",
+			    "<= mean) or exp:MEAN, TIME like 100us, 1ms, 1s (at most 3600s)",
 			    spec);
 		if (!eq) {
 			for (unsigned op = 0; op < DSIM_OP_COUNT; op++)

@@ -19,6 +19,7 @@
 #define DSIM_MAX_TRANSFER_BYTES (1u << 20)
 #define DSIM_MAX_SG_ENTRIES 256u
 #define DSIM_MAX_UNITS 1024u
+#define DSIM_MAX_LATENCY_NS (3600ull * 1000000000ull) /* an hour: longer is surely a mistake */
 
 struct dsim_config {
 	uint64_t capacity;

@@ -106,7 +106,7 @@ bool dsim_timing_valid(const struct dsim_timing *t)
 			return false;
 		if (o->dist == DSIM_DIST_UNIFORM && o->spread_ns > o->mean_ns)
 			return false;
-		if (o->mean_ns > 3600ull * 1000000000ull) /* an hour: surely a mistake */
+		if (o->mean_ns > DSIM_MAX_LATENCY_NS)
 			return false;
 	}
 	return true;

@@ -60,12 +60,13 @@ static void test_latency_specs(void **state)
 
 	const char *bad[] = { "fixed",           "fixed:",      "slow:1ms",
 			      "uniform:1us:5us", "exp:1ms:1ms", "teleport=fixed:1ms",
-			      "read=fixed:1x" };
+			      "read=fixed:1x",   "fixed:3601s", "exp:18446744073709551615" };
 	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		err[0] = 0;
 		assert_int_equal(dsim_config_set(&c, "latency", bad[i], err, sizeof(err)), -EINVAL);
 		assert_true(strlen(err) > 10);
 	}
+	assert_int_equal(dsim_config_set(&c, "latency", "write=fixed:3600s", err, sizeof(err)), 0);
 	/* A failed spec leaves the configuration as it was. */
 	assert_int_equal(c.timing.op[DSIM_OP_READ].mean_ns, 100000);
 }
