@@ -18,6 +18,11 @@ static int64_t run(drv_queue *q, struct drv_req *r)
 	if (!q)
 		return drv_fail(-EINVAL, "NULL queue");
 	struct drv_req *one[1] = { r };
+	/*
+	 * Only an accepted request is given a slot. Whether it finished by now
+	 * would not tell: another thread's wait may already have completed it.
+	 */
+	r->priv.slot = UINT32_MAX;
 	int rc;
 	while ((rc = drv_submit(q, one, 1)) == -EAGAIN) {
 		pthread_mutex_lock(&q->lock);
@@ -27,8 +32,8 @@ static int64_t run(drv_queue *q, struct drv_req *r)
 	}
 	if (rc < 0)
 		return rc;
-	/* A request refused by drv_submit is finished already and keeps its message. */
-	bool refused = drv_req_done(r);
+	/* A request refused by drv_submit keeps the message it was refused with. */
+	bool refused = r->priv.slot == UINT32_MAX;
 	rc = drv_wait(q, r, -1);
 	if (rc < 0)
 		return rc;
