@@ -76,9 +76,7 @@ static __attribute__((noinline)) unsigned storage_io(struct dsim_dev *d, const s
 						     uint32_t *result)
 {
 	if (sqe->length == 0)
-		return DSIM_SC_INVALID_FIELD;
-	if (sqe->length > DSIM_MAX_TRANSFER_BYTES)
-		return DSIM_SC_TOO_LARGE;
+		return DSIM_SC_INVALID_FIELD; /* check_buffer_fields() refused the too long */
 	if (!dsim_storage_range_ok(&d->st, sqe->offset, sqe->length))
 		return DSIM_SC_OUT_OF_RANGE;
 	struct dsim_seg segs[DSIM_MAX_SG_ENTRIES];
