@@ -247,7 +247,12 @@ static void *complete_while_asleep(void *arg)
 
 static void waiter_wakes_on_the_timer(enum drv_cmode mode)
 {
-	q = open_queue(mode, 0);
+	/*
+	 * A long period keeps the waiter asleep between ticks: with a short
+	 * one on a loaded machine the timer has often expired again before the
+	 * waiter reaches epoll_wait, and the completer can miss every sleep.
+	 */
+	q = open_queue(mode, 50000);
 	struct drv_req r;
 	drv_prep_nop(&r);
 	submit1(&r);
