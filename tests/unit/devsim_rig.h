@@ -8,12 +8,18 @@
 #define DEVSIM_RIG_H
 
 #include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <cmocka.h>
 
 #include "devsim/dsim_hw.h"
 #include "model.h"
@@ -209,6 +215,16 @@ static inline int rig_reap(struct rig *r, unsigned q, struct dsim_cqe *out)
 		rig_sleep_us(50);
 	}
 	return 0;
+}
+
+/* Reaps the completions of tags first..last, expecting them in that order. */
+static inline void rig_expect_tags(struct rig *r, unsigned q, unsigned first, unsigned last)
+{
+	for (unsigned tag = first; tag <= last; tag++) {
+		struct dsim_cqe c;
+		assert_int_equal(rig_reap(r, q, &c), 0);
+		assert_int_equal(c.tag, tag);
+	}
 }
 
 /* Submits one SQE and returns its CQE. */

@@ -49,11 +49,7 @@ static void test_finish_time_order(void **state)
 	rig_put(&r, 0, (struct dsim_sqe){ .opcode = DSIM_OP_NOP, .tag = 2 });
 	rig_put(&r, 0, (struct dsim_sqe){ .opcode = DSIM_OP_NOP, .tag = 3 });
 	rig_publish(&r, 0);
-	for (unsigned i = 1; i <= 3; i++) {
-		struct dsim_cqe c;
-		assert_int_equal(rig_reap(&r, 0, &c), 0);
-		assert_int_equal(c.tag, i);
-	}
+	rig_expect_tags(&r, 0, 1, 3);
 	rig_stop(&r);
 }
 
@@ -252,11 +248,7 @@ static void test_cq_never_overrun(void **state)
 	rig_sleep_us(30000);
 	assert_int_equal(rig_rd32(&r, DSIM_REG_Q(0, DSIM_Q_CQ_TAIL)), 3);
 	assert_int_equal(rig_rd32(&r, DSIM_REG_Q(0, DSIM_Q_SQ_HEAD)), 3);
-	for (unsigned i = 0; i < 6; i++) {
-		struct dsim_cqe c;
-		assert_int_equal(rig_reap(&r, 0, &c), 0);
-		assert_int_equal(c.tag, i);
-	}
+	rig_expect_tags(&r, 0, 0, 5);
 	rig_stop(&r);
 }
 
