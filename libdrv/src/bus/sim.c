@@ -52,11 +52,25 @@ static void close_all(int *fds, unsigned n)
 			close(fds[i]);
 }
 
+/*
+ * Bytes echoed from the end of a socket path too long to use: the file name
+ * is what the user recognises, and the whole path could push the reason out
+ * of drv_errmsg(). Shorter than any path that is too long.
+ */
+#define SIM_PATH_TAIL 60
+
 static int connect_path(const char *path, int *out)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	if (!*path || strlen(path) >= sizeof(sa.sun_path))
-		return drv_fail(-EINVAL, "sim: socket path \"%s\" is empty or too long", path);
+	size_t len = strlen(path);
+	if (len == 0)
+		return drv_fail(-EINVAL,
+				"sim: no socket path: give sim:/path/to.sock or sim:inproc");
+	if (len >= sizeof(sa.sun_path))
+		return drv_fail(-EINVAL,
+				"sim: socket path too long (%zu bytes; unix sockets take at most "
+				"%zu): use a shorter path, e.g. under /tmp or /run (...%s)",
+				len, sizeof(sa.sun_path) - 1, path + len - SIM_PATH_TAIL);
 	strcpy(sa.sun_path, path);
 	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 	if (fd < 0)
