@@ -1,7 +1,10 @@
 #!/bin/bash
-# Installs the build tree into a temporary prefix, then builds and runs the
-# outside project against it twice: with find_package(libdrv) and with
-# pkg-config. Settings come from the environment (see CMakeLists.txt).
+# Installs the build tree into a scratch prefix, moves the installed tree
+# elsewhere (it must not depend on where it was installed, nor on the prefix
+# chosen at configure time), then builds and runs the outside project
+# against it twice: with find_package(libdrv) and with pkg-config, both the
+# way the README tells users. Settings come from the environment (see
+# CMakeLists.txt).
 set -euo pipefail
 
 : "${BUILD_DIR:?}" "${PROJECT_DIR:?}" "${CMAKE:?}" "${CC:?}" "${LIBDIR:?}"
@@ -10,43 +13,57 @@ CONSUMER_LDFLAGS=${CONSUMER_LDFLAGS:-}
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-prefix=$tmp/prefix
+prefix=$tmp/moved/prefix
 
 step() {
 	echo "=== $*"
 }
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
 quiet() {
 	"$@" >"$tmp/log" 2>&1 || {
 		cat "$tmp/log"
-		echo "FAIL: $*"
-		exit 1
+		fail "$*"
 	}
 }
 check_ok() {
 	"$@" | tee "$tmp/out"
-	grep -q '^OK' "$tmp/out" || {
-		echo "FAIL: $* did not print OK"
-		exit 1
-	}
+	grep -q '^OK' "$tmp/out" || fail "$* did not print OK"
 }
 
-step "install into $prefix"
-quiet "$CMAKE" --install "$BUILD_DIR" --prefix "$prefix"
+step "install into $tmp/installed, then move it to $prefix"
+quiet "$CMAKE" --install "$BUILD_DIR" --prefix "$tmp/installed"
+mkdir -p "$tmp/moved"
+mv "$tmp/installed" "$prefix"
 export LD_LIBRARY_PATH=$prefix/$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
-step "find_package(libdrv)"
+step "find_package(libdrv) with CMAKE_PREFIX_PATH=$prefix"
 quiet "$CMAKE" -S "$PROJECT_DIR" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
 	-DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CONSUMER_CFLAGS" \
 	-DCMAKE_EXE_LINKER_FLAGS="$CONSUMER_LDFLAGS"
+grep -qx "libdrv_DIR:PATH=$prefix/$LIBDIR/cmake/libdrv" "$tmp/cmake-build/CMakeCache.txt" ||
+	fail "find_package did not take libdrv from $prefix"
 quiet "$CMAKE" --build "$tmp/cmake-build"
 check_ok "$tmp/cmake-build/consumer"
 
-step "pkg-config libdrv"
-# libdrv.pc names the prefix chosen at configure time; --define-prefix
-# derives it from where the file was installed instead.
+step "pkg-config libdrv with PKG_CONFIG_PATH=$prefix/$LIBDIR/pkgconfig"
 export PKG_CONFIG_PATH=$prefix/$LIBDIR/pkgconfig
-pkg_config="pkg-config --define-prefix"
-echo "$pkg_config --cflags --libs libdrv: $($pkg_config --cflags --libs libdrv)"
-quiet make -C "$PROJECT_DIR" OUT="$tmp" CC="$CC" CFLAGS="$CONSUMER_CFLAGS" \
-	LDFLAGS="$CONSUMER_LDFLAGS" PKG_CONFIG="$pkg_config"
+flags=$(pkg-config --cflags --libs libdrv)
+echo "pkg-config --cflags --libs libdrv: $flags"
+real_prefix=$(realpath "$prefix")
+for flag in $flags; do
+	case $flag in
+	-I* | -L*)
+		case $(realpath -m "${flag:2}")/ in
+		"$real_prefix"/*) ;;
+		*) fail "$flag is outside the installed tree $prefix" ;;
+		esac
+		;;
+	esac
+done
+# shellcheck disable=SC2086 # the flags are words, as in the README's command
+quiet "$CC" -std=c11 -Wall -Wextra -Werror $CONSUMER_CFLAGS -o "$tmp/consumer-pc" \
+	"$PROJECT_DIR/main.c" $flags $CONSUMER_LDFLAGS
 check_ok "$tmp/consumer-pc"
