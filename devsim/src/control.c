@@ -30,21 +30,14 @@ uint32_t dsim_crc32c(uint32_t crc, const void *buf, size_t len)
 	return ~crc;
 }
 
-/* The CONTROL input buffer (always contiguous); NULL with *sc set on error. */
-static const void *control_input(struct dsim_dev *d, const struct dsim_sqe *sqe, unsigned *sc)
+/* The CONTROL input buffer (always contiguous), or NULL for a counted DMA error. */
+static const void *control_input(struct dsim_dev *d, const struct dsim_sqe *sqe)
 {
-	*sc = DSIM_SC_SUCCESS;
 	if (!sqe->in_length)
 		return "";
-	if (sqe->in_length > DSIM_MAX_TRANSFER_BYTES) {
-		*sc = DSIM_SC_TOO_LARGE;
-		return NULL;
-	}
 	const void *p = dsim_dma_ptr(d, sqe->in_addr, sqe->in_length);
-	if (!p) {
+	if (!p)
 		dsim_stat_add(d->regs, DSIM_STAT_DMA_ERRORS, 1);
-		*sc = DSIM_SC_DMA_ERROR;
-	}
 	return p;
 }
 
@@ -108,8 +101,10 @@ static unsigned storage_walk(struct dsim_dev *d, const struct dsim_sqe *sqe, boo
 unsigned dsim_control(struct dsim_dev *d, struct dsim_req *r, uint32_t *result)
 {
 	const struct dsim_sqe *sqe = &r->sqe;
-	unsigned sc;
 	*result = 0;
+	/* A size check like length's: it does not depend on whether the code reads its input. */
+	if (sqe->in_length > DSIM_MAX_TRANSFER_BYTES)
+		return DSIM_SC_TOO_LARGE;
 	switch (sqe->code) {
 	case DSIM_CTL_INFO: {
 		struct dsim_info info;
@@ -117,9 +112,9 @@ unsigned dsim_control(struct dsim_dev *d, struct dsim_req *r, uint32_t *result)
 		return control_output(d, sqe, &info, sizeof(info), result);
 	}
 	case DSIM_CTL_ECHO: {
-		const void *in = control_input(d, sqe, &sc);
+		const void *in = control_input(d, sqe);
 		if (!in)
-			return sc;
+			return DSIM_SC_DMA_ERROR;
 		/* Through scratch: in and out may overlap. */
 		memcpy(d->scratch, in, sqe->in_length);
 		return control_output(d, sqe, d->scratch, sqe->in_length, result);
@@ -131,9 +126,9 @@ unsigned dsim_control(struct dsim_dev *d, struct dsim_req *r, uint32_t *result)
 	case DSIM_CTL_RAISE_EVENT: {
 		if (sqe->in_length > DSIM_EVENT_PAYLOAD_MAX)
 			return DSIM_SC_TOO_LARGE;
-		const void *in = control_input(d, sqe, &sc);
+		const void *in = control_input(d, sqe);
 		if (!in)
-			return sc;
+			return DSIM_SC_DMA_ERROR;
 		uint8_t payload[DSIM_EVENT_PAYLOAD_MAX];
 		memcpy(payload, in, sqe->in_length);
 		dsim_event_raise(d, payload, sqe->in_length);
@@ -144,9 +139,9 @@ unsigned dsim_control(struct dsim_dev *d, struct dsim_req *r, uint32_t *result)
 		struct dsim_timing t;
 		if (sqe->in_length != sizeof(t))
 			return DSIM_SC_INVALID_FIELD;
-		const void *in = control_input(d, sqe, &sc);
+		const void *in = control_input(d, sqe);
 		if (!in)
-			return sc;
+			return DSIM_SC_DMA_ERROR;
 		memcpy(&t, in, sizeof(t));
 		if (!dsim_timing_valid(&t))
 			return DSIM_SC_INVALID_FIELD;

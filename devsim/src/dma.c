@@ -83,8 +83,6 @@ unsigned dsim_dma_resolve(struct dsim_dev *d, const struct dsim_sqe *sqe, struct
 			  unsigned *nseg)
 {
 	if (!(sqe->flags & DSIM_SQE_F_SGL)) {
-		if (sqe->sg_count)
-			return DSIM_SC_INVALID_FIELD;
 		*nseg = 0;
 		if (!sqe->length)
 			return DSIM_SC_SUCCESS;
@@ -95,10 +93,6 @@ unsigned dsim_dma_resolve(struct dsim_dev *d, const struct dsim_sqe *sqe, struct
 		*nseg = 1;
 		return DSIM_SC_SUCCESS;
 	}
-	if (sqe->sg_count == 0)
-		return DSIM_SC_INVALID_FIELD;
-	if (sqe->sg_count > DSIM_MAX_SG_ENTRIES)
-		return DSIM_SC_TOO_LARGE;
 	if (sqe->addr % 8)
 		return DSIM_SC_INVALID_FIELD;
 	const struct dsim_sge *list =

@@ -21,11 +21,39 @@ static void end_service(struct dsim_dev *d, struct dsim_req *r)
 	dsim_heap_remove(d, r);
 }
 
+static bool names_buffer(unsigned op)
+{
+	return op == DSIM_OP_READ || op == DSIM_OP_WRITE || op == DSIM_OP_CONTROL ||
+	       op == DSIM_OP_WAIT_EVENT;
+}
+
+/*
+ * The flag and size checks, the same for every opcode whether or not the
+ * request ends up touching its buffer, so they come before anything else.
+ */
+static unsigned check_fields(const struct dsim_sqe *sqe)
+{
+	bool buffer = names_buffer(sqe->opcode);
+	if (sqe->flags & ~DSIM_SQE_F_SGL)
+		return DSIM_SC_INVALID_FIELD;
+	if (!(sqe->flags & DSIM_SQE_F_SGL)) {
+		if (sqe->sg_count)
+			return DSIM_SC_INVALID_FIELD;
+	} else if (!buffer || sqe->sg_count == 0) {
+		return DSIM_SC_INVALID_FIELD;
+	}
+	if (buffer &&
+	    (sqe->sg_count > DSIM_MAX_SG_ENTRIES || sqe->length > DSIM_MAX_TRANSFER_BYTES))
+		return DSIM_SC_TOO_LARGE;
+	return DSIM_SC_SUCCESS;
+}
+
 /* ABORT runs at fetch: its target was fetched before it, so it is in service or parked. */
 static void do_abort(struct dsim_dev *d, struct dsim_req *r)
 {
-	if (r->sqe.flags) {
-		dsim_complete(d, r, DSIM_SC_INVALID_FIELD, 0, 0);
+	unsigned sc = check_fields(&r->sqe);
+	if (sc != DSIM_SC_SUCCESS) {
+		dsim_complete(d, r, sc, 0, 0);
 		return;
 	}
 	struct dsim_req *victim = NULL;
@@ -76,7 +104,7 @@ static __attribute__((noinline)) unsigned storage_io(struct dsim_dev *d, const s
 						     uint32_t *result)
 {
 	if (sqe->length == 0)
-		return DSIM_SC_INVALID_FIELD; /* check_buffer_fields() refused the too long */
+		return DSIM_SC_INVALID_FIELD; /* check_fields() refused the too long */
 	if (!dsim_storage_range_ok(&d->st, sqe->offset, sqe->length))
 		return DSIM_SC_OUT_OF_RANGE;
 	struct dsim_seg segs[DSIM_MAX_SG_ENTRIES];
@@ -101,24 +129,12 @@ static __attribute__((noinline)) unsigned storage_io(struct dsim_dev *d, const s
 	return DSIM_SC_SUCCESS;
 }
 
-/* Checks shared by every opcode that names a buffer. */
-static unsigned check_buffer_fields(const struct dsim_sqe *sqe)
-{
-	if (sqe->flags & ~DSIM_SQE_F_SGL)
-		return DSIM_SC_INVALID_FIELD;
-	if (sqe->sg_count > DSIM_MAX_SG_ENTRIES || sqe->length > DSIM_MAX_TRANSFER_BYTES)
-		return DSIM_SC_TOO_LARGE;
-	return DSIM_SC_SUCCESS;
-}
-
 /* Parks r or completes it from the event queue; returns a failure status, or SUCCESS if handled. */
 static __attribute__((noinline)) unsigned wait_event(struct dsim_dev *d, struct dsim_req *r)
 {
 	struct dsim_seg segs[DSIM_MAX_SG_ENTRIES];
 	unsigned nseg;
-	unsigned sc = check_buffer_fields(&r->sqe);
-	if (sc == DSIM_SC_SUCCESS)
-		sc = dsim_dma_resolve(d, &r->sqe, segs, &nseg);
+	unsigned sc = dsim_dma_resolve(d, &r->sqe, segs, &nseg);
 	if (sc == DSIM_SC_SUCCESS)
 		dsim_event_wait(d, r);
 	return sc;
@@ -128,27 +144,24 @@ void dsim_exec_finish(struct dsim_dev *d, struct dsim_req *r)
 {
 	const struct dsim_sqe *sqe = &r->sqe;
 	uint32_t result = 0;
-	unsigned sc;
+	unsigned sc = sqe->opcode < DSIM_OP_COUNT ? check_fields(sqe) : DSIM_SC_INVALID_OPCODE;
+	if (sc != DSIM_SC_SUCCESS) {
+		dsim_complete(d, r, sc, 0, 0);
+		return;
+	}
 	switch (sqe->opcode) {
-	case DSIM_OP_NOP:
 	case DSIM_OP_FLUSH:
-		sc = sqe->flags ? DSIM_SC_INVALID_FIELD : DSIM_SC_SUCCESS;
-		if (sc == DSIM_SC_SUCCESS && sqe->opcode == DSIM_OP_FLUSH &&
-		    dsim_storage_flush(&d->st)) {
+		if (dsim_storage_flush(&d->st)) {
 			dsim_dev_set_fatal(d, DSIM_FATAL_INTERNAL);
 			sc = DSIM_SC_INTERNAL;
 		}
 		break;
 	case DSIM_OP_READ:
 	case DSIM_OP_WRITE:
-		sc = check_buffer_fields(sqe);
-		if (sc == DSIM_SC_SUCCESS)
-			sc = storage_io(d, sqe, &result);
+		sc = storage_io(d, sqe, &result);
 		break;
 	case DSIM_OP_CONTROL:
-		sc = check_buffer_fields(sqe);
-		if (sc == DSIM_SC_SUCCESS)
-			sc = dsim_control(d, r, &result);
+		sc = dsim_control(d, r, &result);
 		/* SET_TIMING may have changed which opcodes complete at fetch. */
 		d->instant_ops = dsim_timing_instant_ops(&d->timing);
 		break;
@@ -157,8 +170,7 @@ void dsim_exec_finish(struct dsim_dev *d, struct dsim_req *r)
 		if (sc == DSIM_SC_SUCCESS)
 			return;
 		break;
-	default:
-		sc = DSIM_SC_INVALID_OPCODE;
+	default: /* NOP: ABORT acted at fetch and never gets here */
 		break;
 	}
 	dsim_complete(d, r, sc, 0, result);

@@ -169,7 +169,9 @@ struct dsim_seg {
 };
 /*
  * Resolves the data buffer of sqe (addr/length, or the SG list) into host
- * segments. Returns a dsim_status; *nseg set on success.
+ * segments, at most DSIM_MAX_SG_ENTRIES. Returns a dsim_status; *nseg set
+ * on success. The SQE's flag and size fields must have been checked
+ * (dsim_exec_finish() does it before any opcode runs).
  */
 unsigned dsim_dma_resolve(struct dsim_dev *d, const struct dsim_sqe *sqe, struct dsim_seg *segs,
 			  unsigned *nseg);

@@ -229,6 +229,121 @@ static void test_control_codes(void **state)
 	rig_stop(&r);
 }
 
+static struct dsim_sqe ctl_io(uint32_t code, uint64_t in_off, uint32_t in_len, uint64_t out_off,
+			      uint32_t out_len)
+{
+	struct dsim_sqe s = rig_ctl(code, 0);
+	s.in_addr = rig_bus(in_off);
+	s.in_length = in_len;
+	s.addr = rig_bus(out_off);
+	s.length = out_len;
+	return s;
+}
+
+/*
+ * sg_count without SGL, SGL with sg_count 0 and SGL on an opcode without a
+ * buffer are refused by every opcode and every control code, whether or not
+ * it uses its buffer, before anything is done and before the storage range.
+ */
+static void test_sg_fields_every_opcode(void **state)
+{
+	(void)state;
+	struct rig r;
+	struct dsim_config cfg = rig_small_config();
+	rig_start(&r, &cfg);
+	assert_int_equal(rig_queue(&r, 0, 4), DSIM_QSTS_ENABLED);
+	memcpy(r.mem + DATA, "payload", 7);
+	memcpy(r.mem + DATA + 4096, &cfg.timing, sizeof(cfg.timing));
+	const uint64_t out = DATA + 8192;
+	struct dsim_sqe fill = rig_ctl(DSIM_CTL_FILL, 0);
+	fill.arg[0] = 4096;
+	fill.arg[1] = 0x77;
+	struct dsim_sqe crc = rig_ctl(DSIM_CTL_CRC32C, 0);
+	crc.arg[0] = 4096;
+	/* In an order where each succeeds: RAISE_EVENT queues the event WAIT_EVENT takes. */
+	const struct dsim_sqe ok[] = {
+		{ .opcode = DSIM_OP_NOP },
+		{ .opcode = DSIM_OP_FLUSH },
+		{ .opcode = DSIM_OP_ABORT, .abort_tag = 12345 },
+		rig_rw(DSIM_OP_WRITE, 0, 0, DATA, 512),
+		rig_rw(DSIM_OP_READ, 0, 0, out, 512),
+		ctl_io(DSIM_CTL_INFO, 0, 0, out, sizeof(struct dsim_info)),
+		ctl_io(DSIM_CTL_ECHO, DATA, 7, out, 7),
+		fill,
+		crc,
+		ctl_io(DSIM_CTL_RAISE_EVENT, DATA, 7, 0, 0),
+		ctl_io(DSIM_CTL_SET_TIMING, DATA + 4096, sizeof(cfg.timing), 0, 0),
+		ctl_io(DSIM_CTL_GET_STATS, 0, 0, out, 8 * DSIM_STAT_COUNT),
+		rig_wait_event(0, out, 64),
+	};
+	const size_t n = sizeof(ok) / sizeof(ok[0]);
+	uint32_t tag = 1;
+	for (size_t i = 0; i < n; i++) {
+		struct dsim_sqe s = ok[i];
+		s.tag = tag++;
+		s.sg_count = 1;
+		expect_status(&r, s, DSIM_SC_INVALID_FIELD);
+		s.tag = tag++;
+		s.flags = DSIM_SQE_F_SGL;
+		s.sg_count = 0;
+		expect_status(&r, s, DSIM_SC_INVALID_FIELD);
+	}
+	/* Refused before the storage range is looked at. */
+	struct dsim_sqe s = rig_rw(DSIM_OP_READ, tag++, 1u << 20, out, 512);
+	s.sg_count = 1;
+	expect_status(&r, s, DSIM_SC_INVALID_FIELD);
+	s = fill;
+	s.tag = tag++;
+	s.arg[0] = 2u << 20;
+	s.sg_count = 1;
+	expect_status(&r, s, DSIM_SC_INVALID_FIELD);
+
+	/* Nothing moved, nothing was raised. */
+	assert_int_equal(rig_stat(&r, DSIM_STAT_BYTES_READ), 0);
+	assert_int_equal(rig_stat(&r, DSIM_STAT_BYTES_WRITTEN), 0);
+	assert_int_equal(rig_stat(&r, DSIM_STAT_EVENTS), 0);
+	assert_int_equal(rig_stat(&r, DSIM_STAT_ERRORS), 2 * n + 2);
+	uint8_t zero[512] = { 0 };
+	assert_memory_equal(r.mem + out, zero, sizeof(zero));
+
+	/* The same SQEs with their SG fields right all succeed. */
+	for (size_t i = 0; i < n; i++) {
+		s = ok[i];
+		s.tag = tag++;
+		expect_status(&r, s, DSIM_SC_SUCCESS);
+	}
+	rig_stop(&r);
+}
+
+/* CONTROL input over MAX_TRANSFER is TOO_LARGE whatever the code, even an unknown one. */
+static void test_control_in_length_too_large(void **state)
+{
+	(void)state;
+	struct rig r;
+	rig_start(&r, NULL);
+	assert_int_equal(rig_queue(&r, 0, 4), DSIM_QSTS_ENABLED);
+	const uint32_t codes[] = { DSIM_CTL_INFO,        DSIM_CTL_ECHO,
+				   DSIM_CTL_FILL,        DSIM_CTL_CRC32C,
+				   DSIM_CTL_RAISE_EVENT, DSIM_CTL_SET_TIMING,
+				   DSIM_CTL_GET_STATS,   99 };
+	for (uint32_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
+		struct dsim_sqe s = ctl_io(codes[i], DATA, DSIM_MAX_TRANSFER_BYTES + 1, DATA, 64);
+		s.tag = i;
+		s.arg[0] = 4096;
+		expect_status(&r, s, DSIM_SC_TOO_LARGE);
+	}
+	assert_int_equal(rig_stat(&r, DSIM_STAT_BYTES_WRITTEN), 0);
+	assert_int_equal(rig_stat(&r, DSIM_STAT_EVENTS), 0);
+
+	/* The limit itself is accepted. */
+	struct dsim_sqe s = ctl_io(DSIM_CTL_ECHO, DATA, DSIM_MAX_TRANSFER_BYTES, DATA, 4);
+	s.tag = 100;
+	struct dsim_cqe c = rig_do(&r, 0, s);
+	assert_int_equal(c.status, DSIM_SC_SUCCESS);
+	assert_int_equal(c.result, 4);
+	rig_stop(&r);
+}
+
 static void raise_event(struct rig *r, const char *text, uint32_t tag)
 {
 	size_t n = strlen(text);
@@ -383,6 +498,8 @@ int main(void)
 		cmocka_unit_test(test_status_codes),
 		cmocka_unit_test(test_read_write_and_sg),
 		cmocka_unit_test(test_control_codes),
+		cmocka_unit_test(test_sg_fields_every_opcode),
+		cmocka_unit_test(test_control_in_length_too_large),
 		cmocka_unit_test(test_events),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_random_sqes),
