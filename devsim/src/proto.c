@@ -3,6 +3,7 @@
 #include "devsim/proto.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -51,7 +52,8 @@ int devsim_msg_recv(int sock, struct devsim_msg *hdr, void *buf, size_t cap, int
 {
 	struct iovec iov[2] = { { hdr, sizeof(*hdr) }, { buf, cap } };
 	union {
-		char buf[CMSG_SPACE(sizeof(int) * DEVSIM_MSG_MAX_FDS)];
+		char buf[CMSG_SPACE(sizeof(struct ucred)) +
+			 CMSG_SPACE(sizeof(int) * DEVSIM_MSG_MAX_FDS)];
 		struct cmsghdr align;
 	} ctl;
 	struct msghdr mh = { .msg_iov = iov,
@@ -68,14 +70,23 @@ int devsim_msg_recv(int sock, struct devsim_msg *hdr, void *buf, size_t cap, int
 	if (n < 0)
 		return -errno;
 	int all[DEVSIM_MSG_MAX_FDS];
+	bool creds = false;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+		if (c->cmsg_level != SOL_SOCKET)
+			continue;
+		creds |= c->cmsg_type == SCM_CREDENTIALS;
+		if (c->cmsg_type != SCM_RIGHTS)
 			continue;
 		unsigned k = (unsigned)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
 		for (unsigned i = 0; i < k && got < DEVSIM_MSG_MAX_FDS; i++)
 			memcpy(&all[got++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
 	}
-	if (n == 0) {
+	/*
+	 * 0 is both end-of-file and an empty packet. With SO_PASSCRED every
+	 * packet, even an empty one, carries SCM_CREDENTIALS and end-of-file
+	 * carries nothing; without it an empty packet reads as end-of-file.
+	 */
+	if (n == 0 && !creds) {
 		close_fds(all, got);
 		return -ECONNRESET;
 	}

@@ -231,6 +231,12 @@ int dsim_server_add(struct dsim_server *s, int fd)
 	if (!c)
 		return -ENOMEM;
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	/* So devsim_msg_recv() tells an empty packet (-EPROTO) from a hang-up. */
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &(int){ 1 }, sizeof(int)) < 0) {
+		int rc = -errno;
+		free(c);
+		return rc;
+	}
 	c->srv = s;
 	c->fd = fd;
 	c->id = ++s->next_id;

@@ -385,6 +385,92 @@ static void test_failed_call_closes_reply_fds(void **state)
 	close(sv[0]);
 }
 
+/* Sends an empty packet, optionally with an fd, and returns the status of the reply. */
+static int32_t empty_packet(int sock, int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} ctl;
+	struct msghdr mh = { 0 };
+	if (fd >= 0) {
+		memset(&ctl, 0, sizeof(ctl));
+		mh.msg_control = ctl.buf;
+		mh.msg_controllen = sizeof(ctl.buf);
+		struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	assert_int_equal(sendmsg(sock, &mh, 0), 0);
+	struct devsim_msg h;
+	char buf[DEVSIM_MSG_MAX_PAYLOAD];
+	assert_int_equal(devsim_msg_recv(sock, &h, buf, sizeof(buf), NULL, NULL), 0);
+	return h.status;
+}
+
+static uint32_t driver_attached(int sock)
+{
+	struct devsim_stats_reply st;
+	assert_int_equal(devsim_msg_call(sock, DEVSIM_MSG_STATS, NULL, 0, NULL, 0, &st, sizeof(st),
+					 NULL, NULL, NULL),
+			 0);
+	return st.driver_attached;
+}
+
+/*
+ * An empty packet is a short packet, not end-of-file: it gets -EPROTO and
+ * the session goes on, over a served socket and over sim:inproc alike.
+ */
+static void test_empty_packet(void **state)
+{
+	(void)state;
+	struct served s;
+	serve(&s);
+	int c = raw_connect(s.path);
+	struct devsim_hello hello = { .version = DEVSIM_PROTO_VERSION };
+	int fds[DEVSIM_MSG_MAX_FDS];
+	unsigned nfds = DEVSIM_MSG_MAX_FDS;
+	assert_int_equal(devsim_msg_call(c, DEVSIM_MSG_HELLO, &hello, sizeof(hello), NULL, 0, NULL,
+					 0, NULL, fds, &nfds),
+			 0);
+	for (unsigned i = 0; i < nfds; i++)
+		close(fds[i]);
+	unsigned base = open_fd_count();
+	assert_int_equal(empty_packet(c, -1), -EPROTO);
+	assert_int_equal(driver_attached(c), 1);
+	int mfd = memfd_create("t", MFD_CLOEXEC);
+	assert_true(mfd >= 0);
+	assert_int_equal(empty_packet(c, mfd), -EPROTO);
+	close(mfd);
+	assert_int_equal(open_fd_count(), base); /* devsim closed its copy */
+	assert_int_equal(driver_attached(c), 1);
+
+	/* One reply even if the client stops sending right after the packet. */
+	assert_int_equal(send(c, "", 0, 0), 0);
+	assert_int_equal(shutdown(c, SHUT_WR), 0);
+	struct devsim_msg h;
+	char buf[DEVSIM_MSG_MAX_PAYLOAD];
+	assert_int_equal(devsim_msg_recv(c, &h, buf, sizeof(buf), NULL, NULL), 0);
+	assert_int_equal(h.status, -EPROTO);
+	/* Then end-of-file ends the session: devsim hangs up and the driver is gone. */
+	assert_int_equal(devsim_msg_recv(c, &h, buf, sizeof(buf), NULL, NULL), -ECONNRESET);
+	close(c);
+	c = raw_connect(s.path);
+	assert_int_equal(driver_attached(c), 0);
+	close(c);
+	unserve(&s);
+
+	struct devsim_inproc *h_in;
+	char err[256];
+	assert_int_equal(devsim_start_inproc(NULL, &c, &h_in, err, sizeof(err)), 0);
+	assert_int_equal(empty_packet(c, -1), -EPROTO);
+	assert_int_equal(driver_attached(c), 0);
+	close(c);
+	devsim_stop_inproc(h_in);
+}
+
 static void test_health_fd_on_device_death(void **state)
 {
 	(void)state;
@@ -427,6 +513,7 @@ int main(void)
 		cmocka_unit_test(test_socket_busy_and_reconnect),
 		cmocka_unit_test(test_malformed_messages),
 		cmocka_unit_test(test_failed_call_closes_reply_fds),
+		cmocka_unit_test(test_empty_packet),
 		cmocka_unit_test(test_health_fd_on_device_death),
 		cmocka_unit_test(test_dma_map_huge_length),
 	};
