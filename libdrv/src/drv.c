@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bus/pci_sysfs.h"
 #include "dev/devdrv.h"
 #include "error.h"
 #include "queue/queue.h"
@@ -20,6 +21,9 @@
 /* pci:ADDR means whichever of uio/vfio the function is bound to. */
 static int pci_bus_of(const char *addr, const struct drv_bus_ops **bus)
 {
+	int err = drv_pci_addr_check(addr);
+	if (err)
+		return err;
 	char link[PATH_MAX], target[PATH_MAX];
 	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/driver", addr);
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
@@ -135,9 +139,14 @@ DRV_API int drv_close(drv_dev *dev)
 {
 	if (!dev)
 		return 0;
+	if (drv_in_callback_of(NULL, dev))
+		return drv_fail(-EDEADLK, "drv_close from a callback of one of the device's queues "
+					  "would wait for itself: close it after the callback");
 	uint64_t deadline = drv_now_ns() + DRV_CLOSE_GRACE_NS;
 	for (drv_queue *q = dev->queues; q; q = q->next)
 		drv_queue_drain(q, deadline);
+	for (drv_queue *q = dev->queues; q; q = q->next)
+		drv_queue_stop(q);
 	/* After remove() the device touches no memory: slots can be freed. */
 	dev->ops->remove(dev);
 	while (dev->queues) {

@@ -39,7 +39,9 @@ struct fake_state {
 	unsigned naborted;
 	struct fake_cqe cq[256];
 	unsigned cq_head, cq_tail;
-	int reap_error; /* reap returns this when set */
+	int reap_error;      /* reap returns this when set */
+	unsigned hold_reaps; /* this many reaps see nothing, then the queued completions */
+	unsigned abort_full; /* this many aborts are refused for lack of room (-EAGAIN) */
 	int dead;
 };
 
@@ -125,6 +127,10 @@ static int fake_reap(drv_queue *q, unsigned budget)
 {
 	if (fake.reap_error)
 		return fake.reap_error;
+	if (fake.hold_reaps) {
+		fake.hold_reaps--;
+		return 0;
+	}
 	unsigned n = 0;
 	while (fake.cq_head != fake.cq_tail && n < budget) {
 		struct fake_cqe *c = &fake.cq[fake.cq_head++ % 256];
@@ -137,6 +143,10 @@ static int fake_reap(drv_queue *q, unsigned budget)
 static int fake_abort(drv_queue *q, struct drv_slot *s)
 {
 	(void)q;
+	if (fake.abort_full) {
+		fake.abort_full--;
+		return -EAGAIN;
+	}
 	fake.aborted[fake.naborted++ % 256] = s->tag;
 	return 0;
 }

@@ -2,7 +2,9 @@
 /*
  * The dsim driver against a register page and rings played by the test:
  * identification, queue programming, SQE contents, doorbells, the phase
- * bit across ring wraps, status translation, aborts and queue errors.
+ * bit across ring wraps, status translation, aborts and queue errors, and
+ * the room rule: no entry is written before the device fetched the one
+ * there, however aborts, completions and reuse interleave.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -139,6 +141,13 @@ static struct dsim_sqe *sqe(unsigned idx)
 	return &ring[idx % (1u << reg32(DSIM_REG_Q(q->id, DSIM_Q_LOG2_SIZE)))];
 }
 
+/* The device has fetched everything up to ring index `head`. */
+static void fetched_to(uint32_t head)
+{
+	set32(DSIM_REG_Q(q->id, DSIM_Q_SQ_HEAD), head);
+}
+
+/* A completion as the device posts it; SQ_HEAD is left as the test set it. */
 static void post_cqe(uint32_t tag, uint16_t status, uint32_t result)
 {
 	unsigned size = 1u << reg32(DSIM_REG_Q(q->id, DSIM_Q_LOG2_SIZE));
@@ -148,6 +157,7 @@ static void post_cqe(uint32_t tag, uint16_t status, uint32_t result)
 	c->tag = tag;
 	c->status = status;
 	c->result = result;
+	c->sq_head = reg32(DSIM_REG_Q(q->id, DSIM_Q_SQ_HEAD));
 	__atomic_store_n(&c->flags, phase, __ATOMIC_RELEASE);
 	cq_tail++;
 }
@@ -156,7 +166,7 @@ static void probe_reads_identity(void **state)
 {
 	(void)state;
 	assert_int_equal(dev->info.max_queues, 4);
-	assert_int_equal(dev->info.max_queue_depth, 31); /* 64-entry rings hold 2*31+1 */
+	assert_int_equal(dev->info.max_queue_depth, 31); /* 64-entry rings hold 2*31+2 */
 	assert_int_equal(dev->info.max_sg, 4);
 	assert_true(dev->info.features & DRV_FEAT_STORAGE);
 	assert_true(dev->info.features & DRV_FEAT_ABORT);
@@ -201,6 +211,7 @@ static void entries_phase_and_wrap(void **state)
 		assert_int_equal(drv_submit(q, set, 4), 4);
 		assert_int_equal(kicks[DSIM_KICK_QUEUE(q->id)], before + 1); /* one per batch */
 		assert_int_equal(reg32(DSIM_REG_Q(q->id, DSIM_Q_SQ_TAIL)), (sq + 4) % 16);
+		fetched_to((sq + 4) % 16);
 		for (unsigned i = 0; i < 4; i++) {
 			struct dsim_sqe *e = sqe(sq + i);
 			assert_int_equal(e->opcode, DSIM_OP_READ);
@@ -345,6 +356,115 @@ static void queue_error_fails_pending_requests(void **state)
 	assert_int_equal(drv_submit(q, &rp, 1), -ENODEV);
 }
 
+static void submit_all(struct drv_req *r, unsigned n, int expect)
+{
+	struct drv_req *set[8];
+	for (unsigned i = 0; i < n; i++) {
+		drv_prep_nop(&r[i]);
+		set[i] = &r[i];
+	}
+	assert_int_equal(drv_submit(q, set, n), expect);
+}
+
+/*
+ * Requests finish before the device fetches the ABORTs sent for them; the
+ * slots are reused and cancelled again. Depth 4 gives a 16-entry ring (15
+ * usable): an abort goes out only while more than 4 entries stay free, so
+ * the 4th abort of the second round waits, and goes out once the device
+ * has fetched what was there.
+ */
+static void aborts_that_outlive_their_requests_wait_for_room(void **state)
+{
+	(void)state;
+	struct drv_req r[4];
+	struct drv_req *set[4] = { &r[0], &r[1], &r[2], &r[3] };
+	submit_all(r, 4, 4);
+	fetched_to(4);
+	assert_int_equal(drv_cancel_all(q), 4);
+	for (unsigned i = 0; i < 4; i++) {
+		assert_int_equal(sqe(4 + i)->opcode, DSIM_OP_ABORT);
+		post_cqe(sqe(i)->tag, DSIM_SC_SUCCESS, 0); /* done before the ABORTs are read */
+	}
+	assert_int_equal(drv_wait_all(q, set, 4, -1), 0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(r[i].status, 0);
+
+	submit_all(r, 4, 4); /* entries 8..11 */
+	assert_int_equal(drv_cancel_all(q), 4);
+	uint32_t unaborted = 0; /* XOR of the request tags not aborted yet */
+	for (unsigned i = 0; i < 4; i++)
+		unaborted ^= sqe(8 + i)->tag;
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(sqe(12 + i)->opcode, DSIM_OP_ABORT);
+		unaborted ^= sqe(12 + i)->abort_tag;
+	}
+	assert_int_equal(reg32(DSIM_REG_Q(q->id, DSIM_Q_SQ_TAIL)), 15);
+	for (unsigned i = 0; i < 4; i++) /* the first round's ABORTs are intact */
+		assert_int_equal(sqe(4 + i)->opcode, DSIM_OP_ABORT);
+
+	/* The device fetches all 15 and completes the first round's ABORTs. */
+	fetched_to(15);
+	for (unsigned i = 0; i < 4; i++)
+		post_cqe(sqe(4 + i)->tag, DSIM_SC_SUCCESS, 0);
+	assert_int_equal(drv_test(q, &r[3]), -EINPROGRESS);
+	assert_int_equal(reg32(DSIM_REG_Q(q->id, DSIM_Q_SQ_TAIL)), 0);
+	assert_int_equal(sqe(15)->opcode, DSIM_OP_ABORT);
+	assert_int_equal(sqe(15)->abort_tag, unaborted);
+	fetched_to(0);
+	for (unsigned i = 0; i < 4; i++)
+		post_cqe(sqe(8 + i)->tag, DSIM_SC_ABORTED, 0);
+	assert_int_equal(drv_wait_all(q, set, 4, -1), 0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(r[i].status, -ECANCELED);
+	struct drv_queue_stats st;
+	drv_queue_stats(q, &st);
+	assert_int_equal(st.rejected, 0);
+	assert_int_equal(st.in_flight, 0);
+}
+
+/*
+ * A device that completes requests but never fetches further (SQ_HEAD stuck
+ * at 0): the driver fills the 15 usable entries and then pushes back with
+ * -EAGAIN rather than overwrite one the device has not read.
+ */
+static void a_device_that_stops_fetching_gets_no_overwrites(void **state)
+{
+	(void)state;
+	struct drv_req r[4];
+	struct drv_req *set[4] = { &r[0], &r[1], &r[2], &r[3] };
+	unsigned written = 0;
+	for (unsigned round = 0; round < 4; round++) {
+		submit_all(r, 4, 4);
+		assert_int_equal(drv_cancel_all(q), 4);
+		unsigned tail = reg32(DSIM_REG_Q(q->id, DSIM_Q_SQ_TAIL));
+		for (unsigned i = 0; i < 4; i++)
+			post_cqe(sqe(written + i)->tag, DSIM_SC_SUCCESS, 0);
+		assert_int_equal(drv_wait_all(q, set, 4, -1), 0);
+		written = tail;
+		if (written > 15 - 4)
+			break;
+	}
+	assert_int_equal(written, 12); /* 4 + 4 aborts, 4 + 0 aborts: no room for them */
+	uint32_t first = sqe(0)->tag;
+	submit_all(r, 4, 3);
+	assert_int_equal(reg32(DSIM_REG_Q(q->id, DSIM_Q_SQ_TAIL)), 15);
+	assert_int_equal(sqe(0)->tag, first);
+	struct drv_req *last = &r[3];
+	assert_int_equal(drv_submit(q, &last, 1), -EAGAIN);
+	assert_non_null(strstr(drv_errmsg(), "queue is full"));
+
+	/* A head the device cannot have reached is refused, not believed. */
+	fetched_to(40);
+	assert_int_equal(drv_submit(q, &last, 1), 1);
+	assert_int_equal(r[3].status, -EIO);
+	assert_non_null(strstr(drv_errmsg(), "SQ head"));
+	assert_int_equal(sqe(0)->tag, first);
+	fetched_to(15);
+	for (unsigned i = 0; i < 3; i++)
+		post_cqe(sqe(12 + i)->tag, DSIM_SC_SUCCESS, 0);
+	assert_int_equal(drv_wait_all(q, set, 3, -1), 0);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -357,6 +477,8 @@ int main(void)
 		T(aborts_use_driver_tags),
 		T(device_polling_skips_the_doorbell),
 		T(queue_error_fails_pending_requests),
+		T(aborts_that_outlive_their_requests_wait_for_room),
+		T(a_device_that_stops_fetching_gets_no_overwrites),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -86,6 +86,67 @@ static void cancel_completes_as_the_device_says(void **state)
 	assert_int_equal(st.cancelled, 1);
 }
 
+/*
+ * A driver with no room for an abort now (-EAGAIN) gets it again after the
+ * next reap; a slot that completes meanwhile is not aborted late.
+ */
+static void refused_aborts_are_sent_again(void **state)
+{
+	(void)state;
+	struct drv_req a, b;
+	drv_prep_nop(&a);
+	drv_prep_nop(&b);
+	fake_submit(&a);
+	fake_submit(&b);
+	fake.abort_full = 3;
+	assert_int_equal(drv_cancel_all(q), 2);
+	assert_int_equal(fake.naborted, 0);
+	fake_complete(fake_slot_of(q, &b)->tag, 0, 0); /* b finishes before its abort goes */
+	assert_int_equal(drv_test(q, &b), 0);
+	assert_int_equal(b.status, 0);
+	assert_int_equal(fake.naborted, 0); /* the third refusal */
+	assert_int_equal(drv_test(q, &a), -EINPROGRESS);
+	assert_int_equal(fake.naborted, 1);
+	assert_int_equal(fake.aborted[0], fake_slot_of(q, &a)->tag);
+	fake_complete(fake_slot_of(q, &a)->tag, -ECANCELED, 0);
+	assert_int_equal(drv_wait(q, &a, -1), 0);
+	assert_int_equal(a.status, -ECANCELED);
+	assert_int_equal(q->aborts_deferred, 0);
+}
+
+/*
+ * With every slot quarantined nothing is in flight, yet drv_reap waits (up
+ * to its timeout) for the device to return one, so a submit loop that reaps
+ * on -EAGAIN sleeps instead of spinning.
+ */
+static void reap_waits_while_every_slot_is_quarantined(void **state)
+{
+	(void)state;
+	struct drv_req r[8];
+	struct drv_req *set[8];
+	for (int i = 0; i < 8; i++) {
+		drv_prep_nop(&r[i]);
+		r[i].timeout_ns = 1 * MS;
+		set[i] = &r[i];
+	}
+	assert_int_equal(drv_submit(q, set, 8), 8);
+	uint32_t tag = fake_slot_of(q, &r[3])->tag;
+	assert_int_equal(drv_wait_all(q, set, 8, -1), 0);
+	struct drv_queue_stats st;
+	drv_queue_stats(q, &st);
+	assert_int_equal(st.quarantined, 8);
+	assert_int_equal(drv_submit(q, set, 1), -EAGAIN);
+	assert_non_null(strstr(drv_errmsg(), "quarantined"));
+	fake.hold_reaps = 5;
+	fake_complete(tag, -ECANCELED, 0);
+	struct drv_req *out[8];
+	assert_int_equal(drv_reap(q, out, 8, 1, 10000 * MS), 0);
+	drv_queue_stats(q, &st);
+	assert_int_equal(st.quarantined, 7);
+	assert_int_equal(fake.hold_reaps, 0);
+	assert_int_equal(drv_submit(q, set, 1), 1);
+}
+
 static void device_gone_fails_everything(void **state)
 {
 	(void)state;
@@ -171,6 +232,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(deadline_quarantines_until_the_device_answers),
 		T(cancel_completes_as_the_device_says),
+		T(refused_aborts_are_sent_again),
+		T(reap_waits_while_every_slot_is_quarantined),
 		T(device_gone_fails_everything),
 		T(reap_error_fails_everything),
 		T(threads_share_a_queue),

@@ -57,7 +57,19 @@ struct drv_open_opts {
  */
 DRV_API int drv_open(const char *uri, const struct drv_open_opts *opts, drv_dev **out);
 
-/* Cancels every pending request (callbacks run), resets the device, frees all. */
+/*
+ * Cancels every pending request (callbacks run), resets the device, frees
+ * all. Submits to its queues are refused with -ESHUTDOWN from the moment
+ * close begins. Threads blocked in drv_wait/drv_reap/... on its queues are
+ * woken (their requests end, -ECANCELED if not done) and close returns only
+ * after every thread inside a call on its queues has left, so none runs on
+ * freed memory. Calls that begin after close returned are use after free:
+ * stop your threads from making new calls (a flag set before close, then
+ * join them) — close wakes the blocked ones for you. Nothing else may run
+ * on the device concurrently with close (drv_buf_alloc, drv_info,
+ * drv_queue_create/destroy). From a callback of one of the device's queues
+ * close would wait for itself: it returns -EDEADLK.
+ */
 DRV_API int drv_close(drv_dev *dev);
 
 enum drv_irq_mode {
@@ -101,7 +113,11 @@ DRV_API const char *drv_irq_mode_name(enum drv_irq_mode mode);
 
 /* Device-visible memory with a bus address; contents start zeroed. */
 DRV_API int drv_buf_alloc(drv_dev *dev, size_t len, drv_buf **out);
-/* Frees now, or once the device can no longer touch it (see docs). */
+/*
+ * Frees now, or once the device can no longer touch it (see docs). Freeing
+ * a buffer twice, or passing a freed buffer to the accessors below, sets
+ * drv_errmsg() and does nothing, for the device's last 64 freed buffers.
+ */
 DRV_API void drv_buf_free(drv_buf *buf);
 DRV_API void *drv_buf_addr(const drv_buf *buf);
 DRV_API size_t drv_buf_len(const drv_buf *buf);
@@ -128,7 +144,8 @@ struct drv_queue_opts {
 	uint64_t spin_ns;        /* HYBRID: spin before sleeping; 0 = 20 us */
 	unsigned coalesce_count; /* interrupt after N completions (0 = each) */
 	unsigned coalesce_usec;  /* ... or this long after the first */
-	size_t bounce_bytes;     /* buffered-I/O memory; 0 = depth * 64 KiB capped at 16 MiB */
+	size_t bounce_bytes;     /* buffered-I/O memory; 0 = depth * 64 KiB capped at 16 MiB;
+				    at most DRV_QUEUE_MAX_BOUNCE_BYTES */
 	int device_poll;         /* ask the device to poll the ring (no doorbells) */
 	/*
 	 * IRQ/HYBRID on a device without interrupts (drv_info irq_mode
@@ -141,13 +158,24 @@ struct drv_queue_opts {
 	uint32_t poll_interval_us;
 };
 #define DRV_POLL_INTERVAL_US_DEFAULT 200
+#define DRV_QUEUE_MAX_BOUNCE_BYTES (1ull << 30)
 
 DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, drv_queue **out);
-/* Cancels what is pending on the queue (callbacks run) and frees it. */
+/*
+ * Cancels what is pending on the queue (callbacks run) and frees it. As for
+ * drv_close: submits are refused with -ESHUTDOWN once it begins (including
+ * from the callbacks it runs), every request ends exactly once, blocked
+ * threads are woken and waited for, and the device is given at most one
+ * second to return cancelled requests. From a callback of this queue it
+ * returns -EDEADLK.
+ */
 DRV_API int drv_queue_destroy(drv_queue *q);
 /*
  * Readable when completions may be ready: add it to epoll/poll/io_uring,
- * then call drv_reap() with a zero timeout. In DRV_CMODE_POLL the device
+ * then call drv_reap() with a zero timeout. The fd is edge-like: one wake-up
+ * may stand for many completions and is consumed by the first reap, so on
+ * each wake-up reap until a call returns fewer than `max` (what is left
+ * unreaped raises no new readiness). In DRV_CMODE_POLL the device
  * raises no interrupt; the fd still reports software completions. On a
  * device without interrupts an IRQ/HYBRID queue's fd becomes readable on
  * every tick of its poll timer (poll_interval_us) while requests are pending.
@@ -295,6 +323,7 @@ static inline int drv_req_done(const struct drv_req *r)
  * Submits n requests with one doorbell. Returns how many were accepted (in
  * order); the rest were not touched and may be submitted again later. When
  * the queue is full and none fits, returns -EAGAIN: wait or reap, then retry.
+ * On a queue being destroyed (or its device closed) returns -ESHUTDOWN.
  * A request that fails validation makes the call stop there: the earlier
  * ones are submitted and counted, that one gets -errno in its status and is
  * delivered like any other completion, and the count includes it.
@@ -312,7 +341,10 @@ DRV_API int drv_wait_all(drv_queue *q, struct drv_req *const reqs[], unsigned n,
 /*
  * Delivers up to max finished requests that nobody has waited for yet (and
  * that have no callback), blocking until at least min_complete are ready or
- * the timeout passes. Returns the count.
+ * the timeout passes. Returns the count. With nothing in flight it returns
+ * at once, as no more can arrive; but when slots are quarantined (requests
+ * that timed out, which the device has not returned) it blocks until the
+ * device returns one, so a submit loop that reaps on -EAGAIN does not spin.
  */
 DRV_API int drv_reap(drv_queue *q, struct drv_req **out, unsigned max, unsigned min_complete,
 		     int64_t timeout_ns);

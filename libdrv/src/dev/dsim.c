@@ -3,9 +3,11 @@
  * Driver for dsim, the simulated ring device (devsim/include/devsim/dsim_hw.h).
  * Each libdrv queue owns one hardware queue: a submission ring of 64-byte
  * entries and a completion ring of 16-byte entries with a phase bit. The
- * rings hold twice the queue depth (plus the one entry a ring keeps empty)
- * so every slot can also have an ABORT in flight without ever overrunning
- * either ring.
+ * submission ring carries requests and ABORTs and is sized and filled by
+ * the rules of queue/sq_ring.h, so a request always finds room and no entry
+ * is written before the device consumed the one there. The device never
+ * overruns the completion ring: it fetches only while it can reserve a
+ * completion entry for what it fetches (docs/dsim.md).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,7 @@
 #include "devsim/dsim_hw.h"
 #include "error.h"
 #include "queue/queue.h"
+#include "queue/sq_ring.h"
 
 #define REGISTER_WAIT_NS 2000000000ull
 #define IVSHMEM_DOORBELL 0x0c /* BAR0 register: write (peer << 16) | vector */
@@ -31,8 +34,8 @@ struct dsim {
 struct dsim_queue {
 	struct drv_buf sq, cq;
 	struct drv_buf *sgl; /* one SG list per slot, or NULL */
-	uint32_t mask;
-	uint32_t sq_tail;
+	struct drv_sq_ring ring;
+	uint32_t mask; /* of both rings, which have the same size */
 	uint32_t cq_head;
 	uint16_t phase;
 };
@@ -84,18 +87,27 @@ static int map_doorbell(drv_dev *dev, struct dsim *d)
 	return 0;
 }
 
-/* Waits until (reg & mask) == want, up to REGISTER_WAIT_NS. */
-static int wait_reg(drv_dev *dev, unsigned off, uint32_t mask, uint32_t want)
+/*
+ * Waits until (reg & mask) == want, up to REGISTER_WAIT_NS. A device that
+ * cannot get there says so at once: -EIO when the register shows one of
+ * the `fail` bits or, with stop_on_fatal, STATUS shows FATAL; -ENODEV when
+ * the bus reports the device gone. Only silence is -ETIMEDOUT.
+ */
+static int wait_reg(drv_dev *dev, unsigned off, uint32_t mask, uint32_t want, uint32_t fail,
+		    bool stop_on_fatal)
 {
 	struct dsim *d = dev->drv_priv;
 	uint64_t end = drv_now_ns() + REGISTER_WAIT_NS;
 	for (;;) {
-		if ((rd32(d, off) & mask) == want)
+		uint32_t v = rd32(d, off);
+		if ((v & mask) == want)
 			return 0;
-		if (drv_now_ns() >= end)
-			return -ETIMEDOUT;
+		if ((v & fail) || (stop_on_fatal && (rd32(d, DSIM_REG_STATUS) & DSIM_STS_FATAL)))
+			return -EIO;
 		if (dev->bus->alive && dev->bus->alive(dev) < 0)
 			return -ENODEV;
+		if (drv_now_ns() >= end)
+			return -ETIMEDOUT;
 		nanosleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);
 	}
 }
@@ -105,10 +117,34 @@ static int reset(drv_dev *dev)
 	struct dsim *d = dev->drv_priv;
 	wr32(d, DSIM_REG_CONTROL, DSIM_CTRL_RESET);
 	kick(dev, DSIM_KICK_ADMIN);
-	if (wait_reg(dev, DSIM_REG_CONTROL, DSIM_CTRL_RESET, 0) < 0)
-		return drv_fail(-ETIMEDOUT,
-				"dsim at %s did not finish its reset: is devsim running?",
+	int err = wait_reg(dev, DSIM_REG_CONTROL, DSIM_CTRL_RESET, 0, 0, false);
+	if (err == -ENODEV)
+		return drv_fail(err, "dsim at %s went away during its reset", dev->info.address);
+	if (err)
+		return drv_fail(err, "dsim at %s did not finish its reset: is devsim running?",
 				dev->info.address);
+	return 0;
+}
+
+static int enable(drv_dev *dev)
+{
+	struct dsim *d = dev->drv_priv;
+	wr32(d, DSIM_REG_CONTROL, DSIM_CTRL_ENABLE);
+	kick(dev, DSIM_KICK_ADMIN);
+	int err =
+	    wait_reg(dev, DSIM_REG_STATUS, DSIM_STS_READY, DSIM_STS_READY, DSIM_STS_FATAL, false);
+	uint32_t sts = rd32(d, DSIM_REG_STATUS);
+	if (err == -EIO)
+		return drv_fail(err, "dsim at %s stopped with fatal error %u while enabling: %s",
+				dev->info.address, DSIM_STS_CODE(sts),
+				DSIM_STS_CODE(sts) == DSIM_FATAL_INTERNAL
+				    ? "check its storage (devsim's messages say more)"
+				    : "restart devsim");
+	if (err == -ENODEV)
+		return drv_fail(err, "dsim at %s went away while enabling", dev->info.address);
+	if (err)
+		return drv_fail(err, "dsim at %s did not become ready (status %#x)",
+				dev->info.address, sts);
 	return 0;
 }
 
@@ -140,7 +176,8 @@ static int identify(drv_dev *dev, struct dsim *d)
 	uint32_t log2 = rd32(d, DSIM_REG_MAX_LOG2_DEPTH);
 	if (log2 > 16)
 		log2 = 16;
-	info->max_queue_depth = log2 ? ((1u << log2) - 1) / 2 : 0;
+	/* drv_sq_ring_size(): a ring of 2^log2 entries serves (2^log2 - 2) / 2 requests. */
+	info->max_queue_depth = log2 ? ((1u << log2) - 2) / 2 : 0;
 	info->max_transfer = rd32(d, DSIM_REG_MAX_TRANSFER);
 	info->max_sg = rd32(d, DSIM_REG_MAX_SG);
 	if (info->max_sg > 1024)
@@ -171,14 +208,8 @@ static int dsim_probe(drv_dev *dev)
 		err = map_doorbell(dev, d);
 	if (!err)
 		err = reset(dev);
-	if (!err) {
-		wr32(d, DSIM_REG_CONTROL, DSIM_CTRL_ENABLE);
-		kick(dev, DSIM_KICK_ADMIN);
-		if (wait_reg(dev, DSIM_REG_STATUS, DSIM_STS_READY | DSIM_STS_FATAL,
-			     DSIM_STS_READY) < 0)
-			err = drv_fail(-EIO, "dsim at %s did not become ready (status %#x)",
-				       dev->info.address, rd32(d, DSIM_REG_STATUS));
-	}
+	if (!err)
+		err = enable(dev);
 	if (!err) {
 		enum drv_irq_mode mode = DRV_IRQ_NONE;
 		int n = dev->bus->irq_setup(dev, rd32(d, DSIM_REG_NUM_VECTORS), &mode);
@@ -270,6 +301,21 @@ static int alloc_rings(drv_queue *q, struct dsim_queue *dq, uint32_t size)
 	return err;
 }
 
+static const char *queue_error_name(unsigned code)
+{
+	switch (code) {
+	case DSIM_QERR_BAD_CONFIG:
+		return "bad ring size, vector or alignment";
+	case DSIM_QERR_BAD_TAIL:
+		return "SQ tail outside the ring";
+	case DSIM_QERR_BAD_HEAD:
+		return "CQ head outside the ring";
+	case DSIM_QERR_RING_DMA:
+		return "ring outside the DMA windows";
+	}
+	return "unknown error";
+}
+
 static int enable_queue(drv_queue *q, struct dsim_queue *dq, unsigned log2)
 {
 	drv_dev *dev = q->dev;
@@ -287,14 +333,20 @@ static int enable_queue(drv_queue *q, struct dsim_queue *dq, unsigned log2)
 	wr32(d, DSIM_REG_Q(id, DSIM_Q_CQ_HEAD), 0);
 	wr32(d, DSIM_REG_Q(id, DSIM_Q_ENABLE), 1);
 	kick(dev, DSIM_KICK_ADMIN);
-	unsigned done = DSIM_QSTS_ENABLED | DSIM_QSTS_ERROR;
 	unsigned reg = DSIM_REG_Q(id, DSIM_Q_QSTATUS);
-	int err = wait_reg(dev, reg, done, DSIM_QSTS_ENABLED);
-	if (err) {
-		uint32_t st = rd32(d, reg);
-		return drv_fail(-EIO, "dsim queue %u did not start (status %#x, error code %u)", id,
-				st, DSIM_QSTS_CODE(st));
-	}
+	int err = wait_reg(dev, reg, DSIM_QSTS_ENABLED, DSIM_QSTS_ENABLED, DSIM_QSTS_ERROR, true);
+	uint32_t st = rd32(d, reg);
+	uint32_t sts = rd32(d, DSIM_REG_STATUS);
+	if (err == -EIO && (st & DSIM_QSTS_ERROR))
+		return drv_fail(err, "dsim refused queue %u with error code %u (%s)", id,
+				DSIM_QSTS_CODE(st), queue_error_name(DSIM_QSTS_CODE(st)));
+	if (err == -EIO)
+		return drv_fail(err, "dsim stopped with fatal error %u while starting queue %u",
+				DSIM_STS_CODE(sts), id);
+	if (err == -ENODEV)
+		return drv_fail(err, "dsim went away while starting queue %u", id);
+	if (err)
+		return drv_fail(err, "dsim queue %u did not start (status %#x)", id, st);
 	return 0;
 }
 
@@ -307,8 +359,9 @@ static int dsim_queue_create(drv_queue *q)
 		return drv_fail(-EOPNOTSUPP, "this dsim has no interrupt coalescing");
 	if (q->opts.device_poll && !(info->features & DRV_FEAT_DEVICE_POLL))
 		return drv_fail(-EOPNOTSUPP, "this dsim cannot poll its rings (device_poll)");
+	uint32_t size = drv_sq_ring_size(q->depth);
 	unsigned log2 = 0;
-	while ((1u << log2) < 2 * q->depth + 1)
+	while ((1u << log2) < size)
 		log2++;
 	int id = take_queue_id(dev);
 	if (id < 0)
@@ -319,9 +372,10 @@ static int dsim_queue_create(drv_queue *q)
 		put_queue_id(dev, q->id);
 		return drv_fail(-ENOMEM, "out of memory creating a dsim queue");
 	}
-	dq->mask = (1u << log2) - 1;
+	dq->ring.size = size;
+	dq->mask = size - 1;
 	dq->phase = DSIM_CQE_F_PHASE;
-	int err = alloc_rings(q, dq, 1u << log2);
+	int err = alloc_rings(q, dq, size);
 	if (!err)
 		err = enable_queue(q, dq, log2);
 	if (err) {
@@ -342,7 +396,8 @@ static void dsim_queue_destroy(drv_queue *q)
 	if (d && !__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE)) {
 		wr32(d, DSIM_REG_Q(q->id, DSIM_Q_ENABLE), 0);
 		kick(dev, DSIM_KICK_ADMIN);
-		(void)wait_reg(dev, DSIM_REG_Q(q->id, DSIM_Q_QSTATUS), DSIM_QSTS_ENABLED, 0);
+		(void)wait_reg(dev, DSIM_REG_Q(q->id, DSIM_Q_QSTATUS), DSIM_QSTS_ENABLED, 0, 0,
+			       true);
 		if (q->opts.device_poll)
 			set_device_poll(dev, false);
 	}
@@ -351,18 +406,35 @@ static void dsim_queue_destroy(drv_queue *q)
 	put_queue_id(dev, q->id);
 }
 
-static void write_sqe(struct dsim_queue *dq, const struct dsim_sqe *e)
+/*
+ * The ring looks full (or too full for an abort): read how far the device
+ * has fetched. Its SQ_HEAD register only moves forward, unlike the head in
+ * completions already reaped, which may be older than a register read.
+ */
+static int refresh_head(drv_queue *q, struct dsim_queue *dq)
 {
-	struct dsim_sqe *ring = dq->sq.va;
-	ring[dq->sq_tail & dq->mask] = *e;
-	dq->sq_tail++;
+	uint32_t head = rd32(q->dev->drv_priv, DSIM_REG_Q(q->id, DSIM_Q_SQ_HEAD));
+	if (drv_sq_consumed(&dq->ring, head) < 0)
+		return drv_fail(-EIO,
+				"dsim queue %u reports SQ head %u outside the %u entries written "
+				"since %u: the device is broken, reopen it",
+				q->id, head, dq->ring.tail - dq->ring.head,
+				dq->ring.head & dq->mask);
+	return 0;
 }
 
 /* Fills the ring entry in place: every field is written once, no copy. */
 static int dsim_post(drv_queue *q, struct drv_slot *s)
 {
 	struct dsim_queue *dq = q->hw;
-	struct dsim_sqe *e = &((struct dsim_sqe *)dq->sq.va)[dq->sq_tail & dq->mask];
+	if (!drv_sq_room(&dq->ring)) {
+		int err = refresh_head(q, dq);
+		if (err)
+			return err;
+		if (!drv_sq_room(&dq->ring))
+			return -EAGAIN; /* only a device that stopped fetching gets here */
+	}
+	struct dsim_sqe *e = &((struct dsim_sqe *)dq->sq.va)[drv_sq_index(&dq->ring)];
 	e->opcode = s->op; /* DRV_OP_* equal DSIM_OP_* */
 	e->flags = 0;
 	e->sg_count = 0;
@@ -386,7 +458,7 @@ static int dsim_post(drv_queue *q, struct drv_slot *s)
 		e->sg_count = (uint16_t)s->nseg;
 		e->addr = drv_dma_bus(list, 0);
 	}
-	dq->sq_tail++;
+	drv_sq_push(&dq->ring);
 	return 0;
 }
 
@@ -394,7 +466,7 @@ static void dsim_commit(drv_queue *q)
 {
 	struct dsim *d = q->dev->drv_priv;
 	struct dsim_queue *dq = q->hw;
-	wr32(d, DSIM_REG_Q(q->id, DSIM_Q_SQ_TAIL), dq->sq_tail & dq->mask);
+	wr32(d, DSIM_REG_Q(q->id, DSIM_Q_SQ_TAIL), drv_sq_index(&dq->ring));
 	/* The tail store must be visible before we read whether the device polls. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (rd32(d, DSIM_REG_DEVICE_POLLING))
@@ -403,14 +475,30 @@ static void dsim_commit(drv_queue *q)
 	q->stats.kicks++;
 }
 
+/*
+ * An ABORT can outlive its target (the device finishes the request before
+ * it fetches the ABORT; the slot is reused and cancelled again), so aborts
+ * are limited by room in the ring, not by slots (queue/sq_ring.h).
+ */
 static int dsim_abort(drv_queue *q, struct drv_slot *s)
 {
+	struct dsim_queue *dq = q->hw;
 	if (!(q->dev->info.features & DRV_FEAT_ABORT))
 		return -EOPNOTSUPP;
-	struct dsim_sqe e = { .opcode = DSIM_OP_ABORT,
-			      .tag = DRV_TAG(s - q->slots, DRV_TAG_GEN_DRIVER),
-			      .abort_tag = s->tag };
-	write_sqe(q->hw, &e);
+	if (!drv_sq_room_for_abort(&dq->ring, q->depth)) {
+		int err = refresh_head(q, dq);
+		if (err)
+			return err;
+		if (!drv_sq_room_for_abort(&dq->ring, q->depth))
+			return -EAGAIN;
+	}
+	struct dsim_sqe *ring = dq->sq.va;
+	ring[drv_sq_index(&dq->ring)] = (struct dsim_sqe){
+		.opcode = DSIM_OP_ABORT,
+		.tag = DRV_TAG(s - q->slots, DRV_TAG_GEN_DRIVER),
+		.abort_tag = s->tag,
+	};
+	drv_sq_push(&dq->ring);
 	dsim_commit(q);
 	return 0;
 }
@@ -448,8 +536,8 @@ static int check_health(drv_queue *q)
 				DSIM_STS_CODE(sts));
 	uint32_t qs = rd32(d, DSIM_REG_Q(q->id, DSIM_Q_QSTATUS));
 	if (qs & DSIM_QSTS_ERROR)
-		return drv_fail(-EIO, "dsim queue %u stopped with error %u", q->id,
-				DSIM_QSTS_CODE(qs));
+		return drv_fail(-EIO, "dsim queue %u stopped with error %u (%s)", q->id,
+				DSIM_QSTS_CODE(qs), queue_error_name(DSIM_QSTS_CODE(qs)));
 	return 0;
 }
 

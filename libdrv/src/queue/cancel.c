@@ -21,10 +21,39 @@ void drv_queue_note_deadline(drv_queue *q, uint64_t deadline)
 
 int drv_slot_abort(drv_queue *q, struct drv_slot *s)
 {
-	if (q->failed)
+	if (drv_queue_quiet(q))
 		return 0;
 	int err = q->dev->ops->abort(q, s);
+	if (err == -EAGAIN) {
+		if (!s->abort_deferred) {
+			s->abort_deferred = true;
+			q->aborts_deferred++;
+		}
+		return 0;
+	}
 	return err == -EOPNOTSUPP ? 0 : err;
+}
+
+void drv_slot_abort_forget(drv_queue *q, struct drv_slot *s)
+{
+	s->abort_deferred = false;
+	q->aborts_deferred--;
+}
+
+/* After a reap: completions made room in the device for aborts it refused. */
+void drv_queue_resend_aborts(drv_queue *q)
+{
+	for (unsigned i = 0; i < q->depth && q->aborts_deferred && !drv_queue_quiet(q); i++) {
+		struct drv_slot *s = &q->slots[i];
+		if (!s->abort_deferred)
+			continue;
+		int err = q->dev->ops->abort(q, s);
+		if (err == -EAGAIN)
+			return;
+		drv_slot_abort_forget(q, s);
+		if (err < 0 && err != -EOPNOTSUPP)
+			drv_queue_device_gone(q, err);
+	}
 }
 
 /* Delivers the slot's request now with status; the slot waits for the device. */
@@ -102,10 +131,12 @@ DRV_API int drv_cancel(drv_queue *q, struct drv_req *req)
 {
 	if (!q)
 		return drv_fail(-EINVAL, "drv_cancel: NULL queue");
+	drv_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	uint64_t before = q->progress;
 	int err = cancel_locked(q, req);
 	after_cancel(q, before);
+	drv_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	if (err == -ENOENT)
 		return drv_fail(-ENOENT, "request is not pending on this queue");
@@ -118,6 +149,7 @@ DRV_API int drv_cancel_all(drv_queue *q)
 {
 	if (!q)
 		return drv_fail(-EINVAL, "drv_cancel_all: NULL queue");
+	drv_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	uint64_t before = q->progress;
 	int pending = 0;
@@ -129,6 +161,7 @@ DRV_API int drv_cancel_all(drv_queue *q)
 		(void)cancel_locked(q, s->req);
 	}
 	after_cancel(q, before);
+	drv_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	return pending;
 }

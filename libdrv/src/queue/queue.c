@@ -7,6 +7,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dev/devdrv.h"
@@ -72,6 +73,12 @@ static int check_opts(const drv_dev *dev, const struct drv_queue_opts *o)
 				    : DRV_QUEUE_MAX_DEPTH);
 	if (o->cmode > DRV_CMODE_HYBRID)
 		return drv_fail(-EINVAL, "unknown completion mode %d", (int)o->cmode);
+	if (o->bounce_bytes > DRV_QUEUE_MAX_BOUNCE_BYTES)
+		return drv_fail(
+		    -EINVAL,
+		    "bounce_bytes %zu: a queue has at most %llu bytes of bounce memory; "
+		    "move larger transfers through drv_buf (direct I/O)",
+		    o->bounce_bytes, (unsigned long long)DRV_QUEUE_MAX_BOUNCE_BYTES);
 	return 0;
 }
 
@@ -175,16 +182,35 @@ static bool nothing_active(drv_queue *q, void *arg)
 	return q->failed || (q->active == 0 && q->stats.quarantined == 0);
 }
 
-/* Cancels everything and gives the device a bounded time to hand it back. */
+/*
+ * Refuses further submits, cancels everything and gives the device until
+ * deadline to hand it back; callbacks of what finishes run meanwhile.
+ */
 void drv_queue_drain(drv_queue *q, uint64_t deadline)
 {
+	pthread_mutex_lock(&q->lock);
+	q->phase = DRV_QUEUE_CLOSING;
+	pthread_mutex_unlock(&q->lock);
 	drv_cancel_all(q);
 	pthread_mutex_lock(&q->lock);
 	(void)drv_queue_wait_until(q, nothing_active, NULL, deadline);
 	pthread_mutex_unlock(&q->lock);
 }
 
-/* After the device stopped touching q's memory: fail what is left, free all. */
+/* From here on nothing calls the driver for q: its hardware queue may go. */
+void drv_queue_stop(drv_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	q->phase = DRV_QUEUE_STOPPED;
+	drv_queue_signal(q);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/*
+ * After the device stopped touching q's memory: fails what is left, runs
+ * the last callbacks, waits for every thread still inside a call on q
+ * (they are woken and return, their requests finished), then frees q.
+ */
 void drv_queue_teardown(drv_queue *q)
 {
 	pthread_mutex_lock(&q->lock);
@@ -193,6 +219,16 @@ void drv_queue_teardown(drv_queue *q)
 		if (q->slots[i].state != DRV_SLOT_FREE)
 			drv_slot_release(q, &q->slots[i]);
 	drv_queue_run_callbacks(q);
+	while (__atomic_load_n(&q->users, __ATOMIC_ACQUIRE)) {
+		drv_queue_signal(q);
+		uint64_t wake = drv_now_ns() + 10000000u;
+		struct timespec ts = { .tv_sec = (time_t)(wake / 1000000000u),
+				       .tv_nsec = (long)(wake % 1000000000u) };
+		/* Woken by the last thread out; the timeout re-signals a leader in epoll. */
+		q->waiters++;
+		pthread_cond_timedwait(&q->cond, &q->lock, &ts);
+		q->waiters--;
+	}
 	pthread_mutex_unlock(&q->lock);
 	queue_free(q);
 }
@@ -201,6 +237,9 @@ DRV_API int drv_queue_destroy(drv_queue *q)
 {
 	if (!q)
 		return 0;
+	if (drv_in_callback_of(q, NULL))
+		return drv_fail(-EDEADLK, "drv_queue_destroy from a callback of the same queue "
+					  "would wait for itself: destroy it after the callback");
 	drv_dev *dev = q->dev;
 	drv_queue_drain(q, drv_now_ns() + DRV_CLOSE_GRACE_NS);
 	pthread_mutex_lock(&dev->lock);
@@ -211,6 +250,7 @@ DRV_API int drv_queue_destroy(drv_queue *q)
 		}
 	}
 	pthread_mutex_unlock(&dev->lock);
+	drv_queue_stop(q);
 	dev->ops->queue_destroy(q);
 	drv_queue_teardown(q);
 	return 0;
@@ -227,9 +267,11 @@ DRV_API int drv_queue_stats(drv_queue *q, struct drv_queue_stats *out)
 {
 	if (!q || !out)
 		return drv_fail(-EINVAL, "drv_queue_stats: NULL queue or output");
+	drv_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	*out = q->stats;
 	out->in_flight = q->active;
+	drv_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	return 0;
 }

@@ -57,6 +57,7 @@ struct drv_slot {
 	uint32_t len;        /* data bytes */
 	unsigned nseg;       /* data segments (0 when len == 0) */
 	struct drv_seg *seg; /* q->segs + index * max_sg */
+	bool abort_deferred; /* abort refused for lack of room: resent by processing */
 	struct drv_seg in;   /* CONTROL input, bounced; len 0 if none */
 	size_t bounce_off;   /* bounce-area offset of data (buffered), or SIZE_MAX */
 	size_t bounce_len;   /* bytes of bounce held (data + input) */
@@ -64,6 +65,16 @@ struct drv_slot {
 	unsigned nbufs;      /* direct I/O buffers whose inflight count we hold */
 	drv_buf **bufs;      /* q->slot_bufs + index * max_sg */
 	void *hw;            /* driver's per-slot state (e.g. its SG list memory) */
+};
+
+/*
+ * Teardown in phases, so that nothing runs against freed hardware state and
+ * threads still inside the queue's calls leave before its memory goes.
+ */
+enum drv_queue_phase {
+	DRV_QUEUE_OPEN = 0,
+	DRV_QUEUE_CLOSING, /* drv_queue_destroy/drv_close began: submits are refused */
+	DRV_QUEUE_STOPPED, /* no more driver calls: the hardware queue is going or gone */
 };
 
 struct drv_queue {
@@ -86,6 +97,9 @@ struct drv_queue {
 	bool sleeper;              /* a thread is blocked on poll_fd or spinning for the others */
 	bool fd_sleeping;          /* the leader is blocked in epoll_wait */
 	bool failed;               /* everything was failed because the device is gone */
+	uint8_t phase;             /* enum drv_queue_phase */
+	unsigned users;            /* atomic: threads inside the queue's public calls */
+	unsigned aborts_deferred;  /* slots whose abort waits for room in the device */
 	unsigned waiters;          /* threads blocked on cond */
 	uint64_t progress;         /* counts completions, so waiters notice others' work */
 	uint64_t next_deadline_ns; /* earliest request deadline, UINT64_MAX if none */
@@ -170,7 +184,14 @@ size_t drv_bounce_capacity(const drv_queue *q);
 /* cancel.c: deadlines, cancellation, aborts */
 void drv_queue_expire(drv_queue *q, uint64_t now);
 void drv_queue_note_deadline(drv_queue *q, uint64_t deadline);
+/*
+ * Asks the driver to abort s. A driver with no room for the abort now
+ * (-EAGAIN) gets it again from drv_queue_resend_aborts() after each reap.
+ */
 int drv_slot_abort(drv_queue *q, struct drv_slot *s);
+void drv_queue_resend_aborts(drv_queue *q);
+/* The slot left the device before its deferred abort went out. */
+void drv_slot_abort_forget(drv_queue *q, struct drv_slot *s);
 
 /* wait.c: processes completions; waits until done(q, arg) or the deadline. */
 int drv_queue_process(drv_queue *q);
@@ -188,10 +209,59 @@ static inline void drv_queue_timer_sync(drv_queue *q)
 	if (q->timer_fd >= 0 && (q->active > 0) != q->timer_armed)
 		drv_queue_timer_set(q, q->active > 0);
 }
-/* queue.c: teardown in two steps, so drv_close can reset the device in between. */
+/*
+ * queue.c: teardown in steps, so drv_close can reset the device between
+ * stopping every queue and freeing them: drain (refuse submits, cancel,
+ * give the device a grace period), stop (no more driver calls), then the
+ * driver's queue_destroy, then teardown (fail what is left, run callbacks,
+ * wait for the threads still inside the queue's calls, free).
+ */
 #define DRV_CLOSE_GRACE_NS 1000000000ull /* how long drain waits for the device */
 void drv_queue_drain(drv_queue *q, uint64_t deadline);
+void drv_queue_stop(drv_queue *q);
 void drv_queue_teardown(drv_queue *q);
+
+/*
+ * Every public call on a queue is bracketed by enter/leave, so teardown can
+ * wait until the threads inside have left. Entering counts before the lock
+ * is taken: a thread blocked on the lock is inside too.
+ */
+static inline void drv_queue_enter(drv_queue *q)
+{
+	__atomic_add_fetch(&q->users, 1, __ATOMIC_ACQUIRE);
+}
+/* Lock held: the last one out wakes a teardown waiting for it. */
+static inline void drv_queue_leave(drv_queue *q)
+{
+	if (__atomic_sub_fetch(&q->users, 1, __ATOMIC_RELEASE) == 0 &&
+	    q->phase == DRV_QUEUE_STOPPED)
+		pthread_cond_broadcast(&q->cond);
+}
+/*
+ * For waiters that want room (a slot, bounce memory): true when waiting
+ * longer is pointless (device gone, nothing the device owns) or room came
+ * back. With nothing in flight only quarantined slots can still free room,
+ * when the device returns them; `quarantined_before` is the count when the
+ * wait began.
+ */
+static inline bool drv_queue_settled(const drv_queue *q, unsigned quarantined_before)
+{
+	if (q->failed)
+		return true;
+	return q->active == 0 &&
+	       (q->stats.quarantined == 0 || q->stats.quarantined < quarantined_before);
+}
+
+/* The queue takes no more driver calls: device gone, or torn down. */
+static inline bool drv_queue_quiet(const drv_queue *q)
+{
+	return q->failed || q->phase == DRV_QUEUE_STOPPED;
+}
+/*
+ * Whether this thread is running callbacks of q (or of any queue of dev,
+ * when dev is given): tearing those down from there would wait for itself.
+ */
+bool drv_in_callback_of(const drv_queue *q, const drv_dev *dev);
 
 /* Marks the device gone and fails this queue. Lock held. */
 void drv_queue_device_gone(drv_queue *q, int err);

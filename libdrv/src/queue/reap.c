@@ -33,12 +33,14 @@ DRV_API int drv_wait(drv_queue *q, struct drv_req *req, int64_t timeout_ns)
 {
 	if (!q)
 		return drv_fail(-EINVAL, "drv_wait: NULL queue");
+	drv_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	int err = check_owner(q, req);
 	if (!err)
 		err = drv_queue_wait_until(q, one_done, req, drv_deadline(timeout_ns));
 	if (!err)
 		drv_req_deliver(q, req);
+	drv_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	if (err == -ETIMEDOUT)
 		return drv_fail(err, "request still pending when the wait timed out");
@@ -96,6 +98,7 @@ static int wait_set(drv_queue *q, struct drv_req *const reqs[], unsigned n, int6
 	uint64_t deadline = drv_deadline(timeout_ns);
 	if (!q)
 		return check_set(q, reqs, n);
+	drv_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	struct set s = { reqs, n, -1 };
 	int err = check_set(q, reqs, n);
@@ -108,6 +111,7 @@ static int wait_set(drv_queue *q, struct drv_req *const reqs[], unsigned n, int6
 		drv_req_deliver(q, reqs[s.found]);
 		err = s.found;
 	}
+	drv_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	if (err == -ETIMEDOUT)
 		return drv_fail(err, "%s of the %u requests finished before the timeout",
@@ -125,11 +129,20 @@ DRV_API int drv_wait_all(drv_queue *q, struct drv_req *const reqs[], unsigned n,
 	return wait_set(q, reqs, n, timeout_ns, true);
 }
 
+struct reap_goal {
+	unsigned want;
+	unsigned quarantined; /* when the wait began */
+};
+
 static bool enough_done(drv_queue *q, void *arg)
 {
-	unsigned want = *(unsigned *)arg;
-	/* With nothing in flight no more can arrive: do not wait for them. */
-	return q->ndone >= want || q->active == 0;
+	const struct reap_goal *g = arg;
+	/*
+	 * With nothing in flight no more can arrive: do not wait for them. But
+	 * a caller whose submit was refused because every slot is quarantined
+	 * waits until the device gives one back, instead of spinning.
+	 */
+	return q->ndone >= g->want || drv_queue_settled(q, g->quarantined);
 }
 
 DRV_API int drv_reap(drv_queue *q, struct drv_req **out, unsigned max, unsigned min_complete,
@@ -138,12 +151,15 @@ DRV_API int drv_reap(drv_queue *q, struct drv_req **out, unsigned max, unsigned 
 	if (!q || (!out && max))
 		return drv_fail(-EINVAL, "drv_reap: NULL queue or output array");
 	uint64_t deadline = drv_deadline(timeout_ns);
-	unsigned want = min_complete < max ? min_complete : max;
+	struct reap_goal goal = { min_complete < max ? min_complete : max, 0 };
+	drv_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
-	int err = drv_queue_wait_until(q, enough_done, &want, deadline);
+	goal.quarantined = q->stats.quarantined;
+	int err = drv_queue_wait_until(q, enough_done, &goal, deadline);
 	unsigned n = drv_req_deliver_head(q, out, max);
+	drv_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
-	if (n == 0 && err == -ETIMEDOUT && want)
+	if (n == 0 && err == -ETIMEDOUT && goal.want)
 		drv_fail(err, "no completion arrived before the timeout");
 	return (int)n;
 }
@@ -152,12 +168,14 @@ DRV_API int drv_test(drv_queue *q, struct drv_req *req)
 {
 	if (!q)
 		return drv_fail(-EINVAL, "drv_test: NULL queue");
+	drv_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	int err = check_owner(q, req);
 	if (!err)
 		err = drv_queue_wait_until(q, one_done, req, 0);
 	if (!err)
 		drv_req_deliver(q, req);
+	drv_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	return err == -ETIMEDOUT ? -EINPROGRESS : err;
 }

@@ -66,6 +66,8 @@ static inline void slot_release(drv_queue *q, struct drv_slot *s)
 {
 	if (s->bounce_off != SIZE_MAX || s->nbufs || s->in.len)
 		release_extras(q, s);
+	if (s->abort_deferred)
+		drv_slot_abort_forget(q, s);
 	if (s->state == DRV_SLOT_QUARANTINED)
 		q->stats.quarantined--;
 	else if (s->state != DRV_SLOT_FREE)
@@ -191,8 +193,26 @@ void drv_queue_signal(drv_queue *q)
 		eventfd_write(q->sw_fd, 1);
 }
 
+/* The queues whose callbacks this thread is running, innermost first. */
+static _Thread_local const struct drv_cb_frame {
+	const drv_queue *q;
+	const struct drv_cb_frame *up;
+} * cb_frames;
+
+bool drv_in_callback_of(const drv_queue *q, const drv_dev *dev)
+{
+	for (const struct drv_cb_frame *f = cb_frames; f; f = f->up)
+		if (f->q == q || (dev && f->q->dev == dev))
+			return true;
+	return false;
+}
+
 void drv_queue_run_callbacks(drv_queue *q)
 {
+	if (!q->cb_head)
+		return;
+	struct drv_cb_frame frame = { q, cb_frames };
+	cb_frames = &frame;
 	while (q->cb_head) {
 		struct drv_req *req = q->cb_head;
 		list_remove(&q->cb_head, &q->cb_tail, req);
@@ -201,6 +221,7 @@ void drv_queue_run_callbacks(drv_queue *q)
 		req->cb(req, req->user_data);
 		pthread_mutex_lock(&q->lock);
 	}
+	cb_frames = frame.up;
 }
 
 static bool data_op(uint8_t op)

@@ -280,11 +280,15 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 {
 	if (!q || (!reqs && n))
 		return drv_fail(-EINVAL, "drv_submit: NULL queue or request array");
+	drv_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	int count = 0;
 	int err = 0;
 	if (__atomic_load_n(&q->dev->dead, __ATOMIC_ACQUIRE) || q->failed)
 		err = drv_fail(-ENODEV, "the device is gone: close it and open it again");
+	else if (q->phase != DRV_QUEUE_OPEN)
+		err = drv_fail(-ESHUTDOWN, "the queue is being destroyed (drv_queue_destroy or "
+					   "drv_close): submit nothing more to it");
 	drv_clock_batch_open(q);
 	/* One clock read for the batch; failed requests share it too. */
 	uint64_t now = n && !err ? drv_queue_clock(q) : 0;
@@ -308,6 +312,8 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 	}
 	drv_queue_timer_sync(q);
 	drv_queue_run_callbacks(q);
+	bool quarantine_only = q->active == 0 && q->stats.quarantined;
+	drv_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	if (count)
 		return count;
@@ -315,5 +321,9 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 		return err;
 	if (n == 0)
 		return 0;
+	if (quarantine_only)
+		return drv_fail(-EAGAIN,
+				"queue is full of timed-out requests the device has not "
+				"returned (quarantined): drv_reap waits until it returns one");
 	return drv_fail(-EAGAIN, "queue is full: wait for or reap completions, then retry");
 }

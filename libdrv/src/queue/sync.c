@@ -8,15 +8,20 @@
 #include "error.h"
 #include "queue/queue.h"
 
+struct room_wait {
+	uint64_t progress;
+	unsigned quarantined;
+};
+
 static bool progressed(drv_queue *q, void *arg)
 {
-	return q->progress != *(uint64_t *)arg || q->active == 0 || q->failed;
+	const struct room_wait *w = arg;
+	return q->progress != w->progress || drv_queue_settled(q, w->quarantined);
 }
 
-static int64_t run(drv_queue *q, struct drv_req *r)
+/* Between the submit and the wait this thread is still inside q. */
+static int64_t run_inside(drv_queue *q, struct drv_req *r)
 {
-	if (!q)
-		return drv_fail(-EINVAL, "NULL queue");
 	struct drv_req *one[1] = { r };
 	/*
 	 * Only an accepted request is given a slot. Whether it finished by now
@@ -26,7 +31,7 @@ static int64_t run(drv_queue *q, struct drv_req *r)
 	int rc;
 	while ((rc = drv_submit(q, one, 1)) == -EAGAIN) {
 		pthread_mutex_lock(&q->lock);
-		uint64_t seen = q->progress;
+		struct room_wait seen = { q->progress, q->stats.quarantined };
 		(void)drv_queue_wait_until(q, progressed, &seen, UINT64_MAX);
 		pthread_mutex_unlock(&q->lock);
 	}
@@ -44,6 +49,18 @@ static int64_t run(drv_queue *q, struct drv_req *r)
 	if (r->status < 0)
 		return r->status;
 	return (int64_t)r->result;
+}
+
+static int64_t run(drv_queue *q, struct drv_req *r)
+{
+	if (!q)
+		return drv_fail(-EINVAL, "NULL queue");
+	drv_queue_enter(q);
+	int64_t rc = run_inside(q, r);
+	pthread_mutex_lock(&q->lock);
+	drv_queue_leave(q);
+	pthread_mutex_unlock(&q->lock);
+	return rc;
 }
 
 DRV_API int64_t drv_read(drv_queue *q, uint64_t offset, void *data, size_t len)

@@ -71,7 +71,7 @@ static int process(drv_queue *q)
 {
 	uint64_t before = q->progress;
 	drv_dev *dev = q->dev;
-	if (!q->failed) {
+	if (!drv_queue_quiet(q)) {
 		drv_clock_batch_open(q);
 		int n = dev->ops->reap(q, q->depth * 2);
 		uint64_t now = drv_queue_clock(q);
@@ -86,6 +86,8 @@ static int process(drv_queue *q)
 			if (dev->bus->alive && dev->bus->alive(dev) < 0)
 				drv_queue_device_gone(q, -ENODEV);
 		}
+		if (q->aborts_deferred)
+			drv_queue_resend_aborts(q);
 		drv_queue_expire(q, now);
 	}
 	if (q->progress != before)
@@ -190,7 +192,7 @@ static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 		process(q);
 		/* The pass's own clock read: at most one iteration old. */
 		uint64_t now = q->processed_ns;
-		if (q->progress != start || q->failed || now >= wake || now >= stop_ns)
+		if (q->progress != start || drv_queue_quiet(q) || now >= wake || now >= stop_ns)
 			return;
 		if (!yield_at) {
 			yield_at = now + SPIN_YIELD_NS;
@@ -215,7 +217,7 @@ static void lead(drv_queue *q, uint64_t wake, uint64_t now)
 		uint64_t before = q->progress;
 		spin(q, wake, now + q->opts.spin_ns);
 		now = drv_now_ns();
-		if (q->progress != before || now >= wake)
+		if (q->progress != before || now >= wake || drv_queue_quiet(q))
 			return;
 	}
 	if (q->timer_fd >= 0) {
@@ -232,7 +234,9 @@ static void lead(drv_queue *q, uint64_t wake, uint64_t now)
 	if (q->opts.cmode == DRV_CMODE_HYBRID) {
 		if (!ops->irq_enable(q, true))
 			sleep_on_fd(q, wake, now);
-		ops->irq_enable(q, false);
+		/* The queue may have been stopped while we slept. */
+		if (!drv_queue_quiet(q))
+			ops->irq_enable(q, false);
 		return;
 	}
 	sleep_on_fd(q, wake, now);
@@ -266,7 +270,8 @@ int drv_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), vo
 			return -ETIMEDOUT;
 		uint64_t wake =
 		    deadline_ns < q->next_deadline_ns ? deadline_ns : q->next_deadline_ns;
-		if (q->sleeper) {
+		/* A stopped queue changes only by its teardown, which broadcasts. */
+		if (q->sleeper || q->phase == DRV_QUEUE_STOPPED) {
 			q->waiters++;
 			q->stats.sleeps++;
 			timed_wait(q, wake);
