@@ -49,11 +49,98 @@ static void test_empty_socket_path(void **state)
 	expect_in_message("sim:/path/to.sock");
 }
 
+/* Every accessor of a freed buffer refuses it with a message instead of using it. */
+static void expect_refused_as_freed(drv_buf *b)
+{
+	assert_null(drv_buf_addr(b));
+	expect_in_message("drv_buf_addr");
+	expect_in_message("freed");
+	assert_int_equal(drv_buf_len(b), 0);
+	expect_in_message("drv_buf_len");
+	assert_int_equal(drv_buf_bus(b), 0);
+	expect_in_message("drv_buf_bus");
+	drv_buf_free(b);
+	expect_in_message("drv_buf_free");
+	expect_in_message("already freed");
+}
+
+/* An idle buffer freed twice: the second free is reported and does nothing. */
+static void test_buf_double_free(void **state)
+{
+	struct it_ctx *c = *state;
+	drv_buf *b = it_buf(c, 4096);
+
+	drv_buf_free(b);
+	expect_refused_as_freed(b);
+	/* The device is unharmed and hands out buffers as before. */
+	drv_buf *again = it_buf(c, 4096);
+	drv_buf_free(again);
+}
+
+/*
+ * A buffer freed while a request uses it stays valid for the device until
+ * the request is released; a second free in between or after is reported.
+ */
+static void test_buf_double_free_in_flight(void **state)
+{
+	struct it_ctx *c = *state;
+	struct drv_req *r = it_calloc(c, 1, sizeof *r);
+	drv_buf *b = it_buf(c, 8192);
+	uint8_t *want = it_calloc(c, 1, 8192);
+
+	it_fill(want, 8192, 0, 7);
+	it_write(c->q, 0, want, 8192);
+	it_set_latency(c->q, DSIM_DIST_FIXED, 200 * IT_MS, 0);
+	drv_prep_read_buf(r, 0, b, 0, 8192);
+	uint8_t *va = drv_buf_addr(b);
+	it_submit1(c->q, r);
+	drv_buf_free(b);
+	expect_refused_as_freed(b);
+	it_wait_ok(c->q, r);
+	/* The read landed in the memory the device was given, not in freed memory. */
+	it_check_pattern(va, 8192, 0, 7);
+	expect_refused_as_freed(b);
+}
+
+/* A request naming a released buffer is refused; the queue carries on. */
+static void test_submit_freed_buf(void **state)
+{
+	struct it_ctx *c = *state;
+	struct drv_req *r = it_calloc(c, 1, sizeof *r);
+	drv_buf *b = it_buf(c, 4096);
+
+	drv_buf_free(b);
+	drv_prep_read_buf(r, 0, b, 0, 4096);
+	it_submit1(c->q, r);
+	assert_int_equal(it_wait_done(c->q, r), -EINVAL);
+	drv_prep_nop(r);
+	it_submit1(c->q, r);
+	it_wait_ok(c->q, r);
+}
+
+/* Many buffers allocated and freed: recent ones are still caught, none leak. */
+static void test_buf_free_churn(void **state)
+{
+	struct it_ctx *c = *state;
+	drv_buf *last = NULL;
+
+	for (int i = 0; i < 1000; i++) {
+		last = it_buf(c, 4096 * (1 + i % 4));
+		drv_buf_free(last);
+	}
+	expect_refused_as_freed(last);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_long_socket_path),
 		cmocka_unit_test(test_empty_socket_path),
+		cmocka_unit_test_setup_teardown(test_buf_double_free, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_buf_double_free_in_flight, it_setup,
+						it_teardown),
+		cmocka_unit_test_setup_teardown(test_submit_freed_buf, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_buf_free_churn, it_setup, it_teardown),
 	};
 	return cmocka_run_group_tests_name("misuse", tests, NULL, NULL);
 }

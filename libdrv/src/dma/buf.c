@@ -5,6 +5,7 @@
  * translation of buffer ranges into bus-contiguous segments.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "dev/devdrv.h"
@@ -36,19 +37,35 @@ DRV_API int drv_buf_alloc(drv_dev *dev, size_t len, drv_buf **out)
 	return 0;
 }
 
-static void buf_destroy(drv_buf *b)
+/* Unlinks b from pool->user_bufs; the pool lock is held. */
+static void buf_unlink(struct drv_dma_pool *pool, drv_buf *b)
 {
-	struct drv_dma_pool *pool = b->pool;
-	pthread_mutex_lock(&pool->lock);
 	if (b->prev)
 		b->prev->next = b->next;
 	else
 		pool->user_bufs = b->next;
 	if (b->next)
 		b->next->prev = b->prev;
-	pthread_mutex_unlock(&pool->lock);
+}
+
+/*
+ * Gives the memory back and quarantines the header, freeing the oldest
+ * quarantined one instead.
+ */
+static void buf_destroy(drv_buf *b)
+{
+	struct drv_dma_pool *pool = b->pool;
 	drv_dma_release(b);
-	free(b);
+	pthread_mutex_lock(&pool->lock);
+	/* drv_submit's range check now refuses every request that names it. */
+	b->len = 0;
+	drv_buf *oldest = pool->quarantine[pool->quarantine_next];
+	pool->quarantine[pool->quarantine_next] = b;
+	pool->quarantine_next = (pool->quarantine_next + 1) % DRV_BUF_QUARANTINE;
+	if (oldest)
+		buf_unlink(pool, oldest);
+	pthread_mutex_unlock(&pool->lock);
+	free(oldest);
 }
 
 DRV_API void drv_buf_free(drv_buf *buf)
@@ -56,8 +73,22 @@ DRV_API void drv_buf_free(drv_buf *buf)
 	if (!buf)
 		return;
 	unsigned old = __atomic_fetch_or(&buf->inflight, DRV_BUF_FREED, __ATOMIC_ACQ_REL);
-	if (old == 0)
+	if (old & DRV_BUF_FREED)
+		drv_fail(-EINVAL,
+			 "drv_buf_free: buffer %p was already freed: free each buffer once",
+			 (void *)buf);
+	else if (old == 0)
 		buf_destroy(buf);
+}
+
+/* Reports a buffer the caller already freed, whose contents must not be used. */
+static bool buf_freed(const drv_buf *buf, const char *fn)
+{
+	if (!(__atomic_load_n(&buf->inflight, __ATOMIC_ACQUIRE) & DRV_BUF_FREED))
+		return false;
+	drv_fail(-EINVAL, "%s: buffer %p was freed with drv_buf_free: allocate a new one", fn,
+		 (const void *)buf);
+	return true;
 }
 
 void drv_buf_get(drv_buf *buf)
@@ -73,17 +104,17 @@ void drv_buf_put(drv_buf *buf)
 
 DRV_API void *drv_buf_addr(const drv_buf *buf)
 {
-	return buf ? buf->va : NULL;
+	return buf && !buf_freed(buf, __func__) ? buf->va : NULL;
 }
 
 DRV_API size_t drv_buf_len(const drv_buf *buf)
 {
-	return buf ? buf->len : 0;
+	return buf && !buf_freed(buf, __func__) ? buf->len : 0;
 }
 
 DRV_API uint64_t drv_buf_bus(const drv_buf *buf)
 {
-	return buf ? drv_dma_bus(buf, 0) : 0;
+	return buf && !buf_freed(buf, __func__) ? drv_dma_bus(buf, 0) : 0;
 }
 
 uint64_t drv_dma_bus(const drv_buf *buf, size_t off)

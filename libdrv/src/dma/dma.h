@@ -21,6 +21,14 @@ struct drv_seg {
 
 #define DRV_DMA_MAX_REGIONS 16
 
+/*
+ * Headers of the last DRV_BUF_QUARANTINE released user buffers stay
+ * allocated (on user_bufs, marked DRV_BUF_FREED) so that freeing one again
+ * or using it is reported instead of touching freed memory; releasing one
+ * more frees the oldest.
+ */
+#define DRV_BUF_QUARANTINE 64
+
 struct drv_dma_pool {
 	pthread_mutex_t lock;
 	drv_dev *dev;
@@ -30,10 +38,12 @@ struct drv_dma_pool {
 	struct drv_dma_free *free_list; /* address-ordered, coalesced */
 	size_t bytes_used;
 	size_t bytes_total;
-	struct drv_buf *user_bufs; /* drv_buf_alloc'ed, released at fini */
+	struct drv_buf *user_bufs; /* drv_buf_alloc'ed or quarantined, released at fini */
+	struct drv_buf *quarantine[DRV_BUF_QUARANTINE]; /* ring; oldest at quarantine_next */
+	unsigned quarantine_next;
 };
 
-/* Set in drv_buf.inflight once the user freed a buffer the device still uses. */
+/* Set in drv_buf.inflight by drv_buf_free; stays set while the header is quarantined. */
 #define DRV_BUF_FREED (1u << 31)
 
 struct drv_buf {
