@@ -20,6 +20,7 @@
 
 #define PROG "notify"
 #define MAX_PARKED 256u
+#define REAP_BATCH 8 /* requests taken per drv_reap() call */
 #define DRAIN_TIMEOUT_NS (30ll * 1000000000ll)
 
 struct options {
@@ -205,6 +206,33 @@ static int drain(const struct options *o, drv_queue *q, struct slot *slots, stru
 	return rc;
 }
 
+/*
+ * Delivers every finished request and parks it again. One wake-up of the
+ * queue fd may stand for many completions and the first drv_reap() consumes
+ * it, so reap until a call returns fewer than asked for: what is left
+ * behind would never make the fd readable again.
+ */
+static int reap_all(const struct options *o, drv_queue *q, struct tally *t)
+{
+	struct drv_req *done[REAP_BATCH];
+	int n;
+
+	do {
+		n = drv_reap(q, done, REAP_BATCH, 0, 0);
+		if (n < 0)
+			return app_fail(PROG, "reaping completions");
+		for (int i = 0; i < n; i++) {
+			struct slot *s = done[i]->user_data;
+
+			if (deliver(o, s, t) < 0)
+				return APP_EXIT_RUNTIME;
+			if ((!o->count || t->events < o->count) && park(q, s))
+				return APP_EXIT_RUNTIME;
+		}
+	} while (n == REAP_BATCH);
+	return 0;
+}
+
 static int poll_timeout_ms(uint64_t deadline_ns)
 {
 	uint64_t now = drv_now_ns();
@@ -227,24 +255,15 @@ static int event_loop(const struct options *o, drv_queue *q, int sfd, struct tal
 				 { .fd = sfd, .events = POLLIN } };
 
 	for (;;) {
-		struct drv_req *done[MAX_PARKED];
-		int n = drv_reap(q, done, o->parked, 0, 0);
+		int rc = reap_all(o, q, t);
 
-		if (n < 0)
-			return app_fail(PROG, "reaping completions");
-		for (int i = 0; i < n; i++) {
-			struct slot *s = done[i]->user_data;
-
-			if (deliver(o, s, t) < 0)
-				return APP_EXIT_RUNTIME;
-			if ((!o->count || t->events < o->count) && park(q, s))
-				return APP_EXIT_RUNTIME;
-		}
+		if (rc)
+			return rc;
 		if (o->count && t->events >= o->count) {
 			*why = STOP_COUNT;
 			return 0;
 		}
-		n = poll(fds, 2, poll_timeout_ms(deadline));
+		int n = poll(fds, 2, poll_timeout_ms(deadline));
 		if (n < 0 && errno != EINTR) {
 			perror(PROG ": poll");
 			return APP_EXIT_RUNTIME;

@@ -1,6 +1,7 @@
 #!/bin/bash
 # A separate `devsim serve` process: notify receives the events that
-# `devsim event` raises, and asyncread reads through the same socket.
+# `devsim event` raises, also many finishing within one wake-up of its
+# queue fd, and asyncread reads through the same socket.
 #   notify_devsim.sh DEVSIM_BINARY NOTIFY_BINARY ASYNCREAD_BINARY
 set -u
 
@@ -59,6 +60,26 @@ client=
 [ "$rc" -eq 0 ] || die "notify exited $rc"
 grep -q '^event 1: "first event"' "$tmp/notify.out" || die "first event missing"
 grep -q '^event 2: "second event"' "$tmp/notify.out" || die "second event missing"
+
+# A burst: notify is stopped while 12 of its 16 parked requests finish, so
+# it wakes once with all of them ready; reaping only one batch (8) per
+# wake-up would leave 4 that never make the fd readable again.
+"$notify" --device "sim:$sock" --parked 16 --count 12 --timeout 20 >"$tmp/notify.out" \
+	2>"$tmp/notify.err" </dev/null &
+client=$!
+wait_for '^parked' "$tmp/notify.out" "$client" "notify exited before parking"
+kill -STOP "$client"
+for i in $(seq 12); do
+	"$devsim" event --socket "$sock" "burst $i" || die "devsim event failed"
+done
+kill -CONT "$client"
+wait "$client"
+rc=$?
+client=
+[ "$rc" -eq 0 ] || die "notify exited $rc after a burst of 12 events"
+for i in $(seq 12); do
+	grep -q "^event $i: \"burst $i\"" "$tmp/notify.out" || die "burst event $i missing"
+done
 
 "$asyncread" --device "sim:$sock" >"$tmp/asyncread.out" 2>&1 </dev/null ||
 	{ show asyncread.out; die "asyncread over the socket failed"; }
