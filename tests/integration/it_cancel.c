@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Cancellation: a request still queued in the device, one being serviced,
- * a parked WAIT_EVENT, everything at once, one already finished, and the
- * implicit cancel of drv_queue_destroy and drv_close.
+ * a parked WAIT_EVENT, everything at once, one already finished, the
+ * implicit cancel of drv_queue_destroy and drv_close, and cancel storms:
+ * aborts that outlive their requests while slots are reused, at depths
+ * whose rings have little slack, with and without latency, and with a
+ * second thread cancelling while the first submits.
  */
 #include "harness.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +236,142 @@ static void test_close_cancels(void **state)
 		assert_true(drv_req_done(&s2->r[i]) && s2->r[i].status != -EINPROGRESS);
 }
 
+#define STORM_LEN 512
+#define STORM_MAX_DEPTH 2047
+
+struct storm {
+	drv_queue *q;
+	unsigned depth, rounds;
+	struct drv_req r[STORM_MAX_DEPTH];
+	struct drv_req *p[STORM_MAX_DEPTH];
+	uint8_t data[STORM_MAX_DEPTH][STORM_LEN];
+	int stop; /* atomic: the submitting thread is done */
+	unsigned cancel_calls;
+};
+
+static struct storm *storm_new(struct it_ctx *c)
+{
+	struct storm *st = it_calloc(c, 1, sizeof *st);
+	uint8_t pat[STORM_LEN];
+	for (unsigned i = 0; i < 64; i++) {
+		it_fill(pat, STORM_LEN, (uint64_t)i * STORM_LEN, 33);
+		it_write(c->q, (uint64_t)i * STORM_LEN, pat, STORM_LEN);
+	}
+	return st;
+}
+
+/* Every request ends once: done with the right data, or cancelled. */
+static void storm_check(struct storm *st, unsigned round)
+{
+	for (unsigned i = 0; i < st->depth; i++) {
+		const struct drv_req *r = &st->r[i];
+		uint64_t off = (uint64_t)(i % 64) * STORM_LEN;
+		if (r->status == 0) {
+			assert_int_equal(r->result, STORM_LEN);
+			it_check_pattern(st->data[i], STORM_LEN, off, 33);
+		} else if (r->status != -ECANCELED) {
+			print_error("depth %u round %u request %u: status %d\n", st->depth, round,
+				    i, r->status);
+			fail();
+		}
+	}
+}
+
+/* Rounds of: submit depth reads, cancel them all (unless another thread does), wait for all. */
+static void storm_rounds(struct storm *st, bool cancel_here)
+{
+	for (unsigned round = 0; round < st->rounds; round++) {
+		for (unsigned i = 0; i < st->depth; i++) {
+			drv_prep_read(&st->r[i], (uint64_t)(i % 64) * STORM_LEN, st->data[i],
+				      STORM_LEN);
+			st->p[i] = &st->r[i];
+		}
+		it_submit(st->q, st->p, st->depth);
+		if (cancel_here)
+			assert_true(drv_cancel_all(st->q) >= 0);
+		int rc = drv_wait_all(st->q, st->p, st->depth, it_timeout_ns());
+		if (rc) {
+			struct drv_queue_stats qs;
+			drv_queue_stats(st->q, &qs);
+			print_error("depth %u round %u: %s (in flight %u)\n", st->depth, round,
+				    drv_errmsg(), qs.in_flight);
+			fail();
+		}
+		storm_check(st, round);
+	}
+	struct drv_queue_stats qs;
+	assert_int_equal(drv_queue_stats(st->q, &qs), 0);
+	assert_int_equal(qs.in_flight, 0);
+	assert_int_equal(qs.rejected, 0);
+}
+
+static void storm_depths(struct it_ctx *c, bool latency)
+{
+	static const unsigned depths[] = { 1, 2, 3, 4, 5, 6, 7, 11, 12, 15, 31, 63, 127, 2047 };
+	struct storm *st = storm_new(c);
+	for (size_t k = 0; k < sizeof depths / sizeof depths[0]; k++) {
+		st->depth = depths[k];
+		if (st->depth > c->info.max_queue_depth)
+			continue;
+		st->rounds = st->depth > 127 ? 20 : st->depth > 15 ? 100 : 400;
+		st->q = it_queue(c, st->depth, DRV_CMODE_IRQ);
+		if (latency) {
+			struct dsim_timing t;
+			it_timing_zero(&t);
+			it_timing_op(&t, DSIM_OP_READ, DSIM_DIST_UNIFORM, 20 * IT_US, 20 * IT_US);
+			it_set_timing(st->q, &t);
+		}
+		storm_rounds(st, true);
+		assert_int_equal(drv_queue_destroy(st->q), 0);
+	}
+	it_set_latency(c->q, DSIM_DIST_FIXED, 0, 0);
+}
+
+static void test_cancel_storm_depths(void **state)
+{
+	storm_depths(*state, false);
+}
+
+static void test_cancel_storm_depths_latency(void **state)
+{
+	storm_depths(*state, true);
+}
+
+static void *storm_canceller(void *arg)
+{
+	struct storm *st = arg;
+	while (!__atomic_load_n(&st->stop, __ATOMIC_ACQUIRE)) {
+		assert_true(drv_cancel_all(st->q) >= 0);
+		st->cancel_calls++;
+		sched_yield();
+	}
+	return NULL;
+}
+
+/* One thread submits and waits, another cancels whatever is pending meanwhile. */
+static void test_cancel_storm_two_threads(void **state)
+{
+	struct it_ctx *c = *state;
+	struct storm *st = storm_new(c);
+	static const unsigned depths[] = { 3, 7, 12 };
+	for (size_t k = 0; k < sizeof depths / sizeof depths[0]; k++) {
+		st->depth = depths[k];
+		st->rounds = 1000;
+		st->stop = 0;
+		st->q = it_queue(c, st->depth, DRV_CMODE_IRQ);
+		if (k == 1)
+			it_set_latency(st->q, DSIM_DIST_UNIFORM, 20 * IT_US, 0);
+		pthread_t t;
+		assert_int_equal(pthread_create(&t, NULL, storm_canceller, st), 0);
+		storm_rounds(st, false);
+		__atomic_store_n(&st->stop, 1, __ATOMIC_RELEASE);
+		pthread_join(t, NULL);
+		assert_true(st->cancel_calls > 0);
+		assert_int_equal(drv_queue_destroy(st->q), 0);
+	}
+	it_set_latency(c->q, DSIM_DIST_FIXED, 0, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +383,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cancel_finished, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_destroy_cancels, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_close_cancels, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_storm_depths, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_storm_depths_latency, it_setup,
+						it_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel_storm_two_threads, it_setup,
+						it_teardown),
 	};
 	return cmocka_run_group_tests_name("cancel", tests, NULL, NULL);
 }

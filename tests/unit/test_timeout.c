@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <cmocka.h>
+#include <poll.h>
 
 #include "fake_fixture.h"
 
@@ -147,6 +148,42 @@ static void reap_waits_while_every_slot_is_quarantined(void **state)
 	assert_int_equal(drv_submit(q, set, 1), 1);
 }
 
+/*
+ * One processing pass reaps at most 2 * depth completions. The interrupt
+ * that announced the rest is spent, so the queue fd must stay readable, or
+ * an fd-driven loop (and a sleeping waiter) would never see them.
+ */
+static void a_full_reap_budget_leaves_the_fd_readable(void **state)
+{
+	(void)state;
+	struct drv_req r[8];
+	struct drv_req *set[8];
+	for (int i = 0; i < 8; i++) {
+		drv_prep_nop(&r[i]);
+		set[i] = &r[i];
+	}
+	assert_int_equal(drv_submit(q, set, 8), 8);
+	for (int i = 0; i < 8; i++)
+		fake_complete(0xdead0000u + (uint32_t)i, 0, 0); /* stale: consumed, rejected */
+	for (int i = 0; i < 8; i++)
+		fake_complete(fake_slot_of(q, &r[i])->tag, 0, 0);
+	struct drv_req *out[8];
+	assert_int_equal(drv_reap(q, out, 8, 0, 0), 8); /* 16 consumed: 8 stale, 8 done */
+	struct pollfd pfd = { .fd = drv_queue_fd(q), .events = POLLIN };
+	assert_int_equal(drv_submit(q, set, 8), 8);
+	for (int i = 0; i < 9; i++)
+		fake_complete(0xdead0100u + (uint32_t)i, 0, 0);
+	for (int i = 0; i < 8; i++)
+		fake_complete(fake_slot_of(q, &r[i])->tag, 0, 0);
+	assert_int_equal(drv_reap(q, out, 8, 0, 0), 7); /* budget spent before the last */
+	assert_int_equal(poll(&pfd, 1, 0), 1);
+	assert_int_equal(drv_reap(q, out, 8, 0, 0), 1);
+	struct drv_queue_stats st;
+	drv_queue_stats(q, &st);
+	assert_int_equal(st.rejected, 8 + 9);
+	assert_int_equal(st.in_flight, 0);
+}
+
 static void device_gone_fails_everything(void **state)
 {
 	(void)state;
@@ -234,6 +271,7 @@ int main(void)
 		T(cancel_completes_as_the_device_says),
 		T(refused_aborts_are_sent_again),
 		T(reap_waits_while_every_slot_is_quarantined),
+		T(a_full_reap_budget_leaves_the_fd_readable),
 		T(device_gone_fails_everything),
 		T(reap_error_fails_everything),
 		T(threads_share_a_queue),

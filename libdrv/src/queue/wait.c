@@ -73,10 +73,18 @@ static int process(drv_queue *q)
 	drv_dev *dev = q->dev;
 	if (!drv_queue_quiet(q)) {
 		drv_clock_batch_open(q);
-		int n = dev->ops->reap(q, q->depth * 2);
+		unsigned budget = q->depth * 2;
+		int n = dev->ops->reap(q, budget);
 		uint64_t now = drv_queue_clock(q);
 		drv_clock_batch_close(q);
 		q->processed_ns = now;
+		/*
+		 * A full budget means more may be waiting, with their interrupt
+		 * spent: make the poll fd readable so no waiter (nor an fd-driven
+		 * loop) sleeps on them.
+		 */
+		if (n > 0 && (unsigned)n == budget)
+			eventfd_write(q->sw_fd, 1);
 		if (n < 0) {
 			drv_queue_device_gone(q, n);
 		} else if (__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE)) {
