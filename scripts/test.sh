@@ -1,7 +1,9 @@
 #!/bin/bash
 # The whole test suite: the default build with every test (including the
 # ones that boot a VM), then the sanitizer build with every test that does not,
-# then the clang build (warning-free like gcc's) with the quick unit tests.
+# then the ThreadSanitizer build with the integration suite (where threads
+# share queues and devices), then the clang build (warning-free like gcc's)
+# with the quick unit tests.
 # A failing test stage does not stop the next one; the exit status reports them all.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -22,6 +24,12 @@ section "Build (preset asan: AddressSanitizer + UndefinedBehaviorSanitizer)"
 
 section "Tests (preset asan, without the VM tests)"
 ctest --preset asan -LE vm || failed+=("ctest --preset asan -LE vm")
+
+section "Build (preset tsan: ThreadSanitizer)"
+./scripts/build.sh tsan
+
+section "Tests (preset tsan, the integration suite)"
+ctest --preset tsan -L integration -LE vm || failed+=("ctest --preset tsan -L integration -LE vm")
 
 section "Build (preset clang: clang 14, warnings are errors as with gcc)"
 ./scripts/build.sh clang
