@@ -96,6 +96,12 @@ static void test_buf_double_free_in_flight(void **state)
 	it_submit1(c->q, r);
 	drv_buf_free(b);
 	expect_refused_as_freed(b);
+	/* Still in use by the device, but no new request may name it. */
+	struct drv_req *again = it_calloc(c, 1, sizeof *again);
+	drv_prep_write_buf(again, 0, b, 0, 4096);
+	it_submit1(c->q, again);
+	assert_int_equal(it_wait_done(c->q, again), -EINVAL);
+	expect_in_message("freed");
 	it_wait_ok(c->q, r);
 	/* The read landed in the memory the device was given, not in freed memory. */
 	it_check_pattern(va, 8192, 0, 7);
@@ -113,6 +119,7 @@ static void test_submit_freed_buf(void **state)
 	drv_prep_read_buf(r, 0, b, 0, 4096);
 	it_submit1(c->q, r);
 	assert_int_equal(it_wait_done(c->q, r), -EINVAL);
+	expect_in_message("freed with drv_buf_free");
 	drv_prep_nop(r);
 	it_submit1(c->q, r);
 	it_wait_ok(c->q, r);

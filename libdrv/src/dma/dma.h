@@ -68,6 +68,11 @@ int drv_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int conti
 		  struct drv_buf *out);
 void drv_dma_release(struct drv_buf *buf);
 /* A request starts / stops using buf; the last put after drv_buf_free releases it. */
+/* The caller gave it to drv_buf_free: it must not be named by new requests. */
+static inline bool drv_buf_is_freed(const drv_buf *buf)
+{
+	return __atomic_load_n(&buf->inflight, __ATOMIC_RELAXED) & DRV_BUF_FREED;
+}
 void drv_buf_get(drv_buf *buf);
 void drv_buf_put(drv_buf *buf);
 /*

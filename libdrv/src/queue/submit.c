@@ -16,9 +16,16 @@ static bool takes_data(uint8_t op)
 	       op == DRV_OP_WAIT_EVENT;
 }
 
-static bool range_ok(const drv_buf *buf, size_t off, size_t len)
+/* A range of a DMA buffer the caller still owns. */
+static int check_buf_range(const drv_buf *buf, size_t off, size_t len)
 {
-	return off <= buf->len && len <= buf->len - off;
+	if (drv_buf_is_freed(buf))
+		return drv_fail(-EINVAL, "the request names a drv_buf that was freed with "
+					 "drv_buf_free: allocate a new one");
+	if (off > buf->len || len > buf->len - off)
+		return drv_fail(-EINVAL, "range [%zu, +%zu) is outside the %zu-byte buffer", off,
+				len, buf->len);
+	return 0;
 }
 
 static int validate_sgl(const drv_queue *q, const struct drv_req *r)
@@ -31,10 +38,13 @@ static int validate_sgl(const drv_queue *q, const struct drv_req *r)
 	size_t total = 0;
 	for (unsigned i = 0; i < r->nsge; i++) {
 		const struct drv_sge *e = &r->sgl[i];
-		if (!e->buf || e->len == 0 || !range_ok(e->buf, e->off, e->len))
+		if (!e->buf || e->len == 0)
 			return drv_fail(
 			    -EINVAL, "SG entry %u: needs a buffer and a non-empty range inside it",
 			    i);
+		int err = check_buf_range(e->buf, e->off, e->len);
+		if (err)
+			return err;
 		total += e->len;
 	}
 	if (total != r->len)
@@ -74,10 +84,7 @@ static int validate_plain(const drv_queue *q, const struct drv_req *r)
 	if (r->len > q->dev->info.max_transfer)
 		return drv_fail(-E2BIG, "request of %zu bytes: the device moves at most %u", r->len,
 				q->dev->info.max_transfer);
-	if (!range_ok(r->buf, r->buf_off, r->len))
-		return drv_fail(-EINVAL, "range [%zu, +%zu) is outside the %zu-byte buffer",
-				r->buf_off, r->len, r->buf->len);
-	return 0;
+	return check_buf_range(r->buf, r->buf_off, r->len);
 }
 
 /* Checks everything about a request that does not depend on free resources. */
@@ -105,9 +112,11 @@ static int validate(const drv_queue *q, const struct drv_req *r)
 	if (r->len > info->max_transfer)
 		return drv_fail(-E2BIG, "request of %zu bytes: the device moves at most %u", r->len,
 				info->max_transfer);
-	if (r->len && r->buf && !range_ok(r->buf, r->buf_off, r->len))
-		return drv_fail(-EINVAL, "range [%zu, +%zu) is outside the %zu-byte buffer",
-				r->buf_off, r->len, r->buf->len);
+	if (r->len && r->buf) {
+		int err = check_buf_range(r->buf, r->buf_off, r->len);
+		if (err)
+			return err;
+	}
 	if (r->len && r->sgl) {
 		int err = validate_sgl(q, r);
 		if (err)
