@@ -6,6 +6,7 @@
  */
 #include "harness.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -138,11 +139,40 @@ static void test_buf_free_churn(void **state)
 	expect_refused_as_freed(last);
 }
 
+/* A malformed PCI address is reported as such by every PCI scheme, before any lookup. */
+static void test_bad_pci_address(void **state)
+{
+	(void)state;
+	static const char *const uris[] = { "pci:zz", "vfio:zz", "uio:zz", "pci:0000:00:1f" };
+	for (size_t i = 0; i < sizeof uris / sizeof uris[0]; i++) {
+		drv_dev *dev = NULL;
+		assert_int_equal(drv_open(uris[i], NULL, &dev), -EINVAL);
+		assert_null(dev);
+		expect_in_message("not a PCI address");
+	}
+}
+
+/* A bounce area too large to be meant is refused with the limit, not wrapped to 0. */
+static void test_huge_bounce_bytes(void **state)
+{
+	struct it_ctx *c = *state;
+	static const size_t sizes[] = { SIZE_MAX, SIZE_MAX - 100, DRV_QUEUE_MAX_BOUNCE_BYTES + 1 };
+	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+		struct drv_queue_opts o = { .depth = 4, .bounce_bytes = sizes[i] };
+		drv_queue *q = NULL;
+		assert_int_equal(drv_queue_create(c->dev, &o, &q), -EINVAL);
+		assert_null(q);
+		expect_in_message("at most 1073741824 bytes");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_long_socket_path),
 		cmocka_unit_test(test_empty_socket_path),
+		cmocka_unit_test(test_bad_pci_address),
+		cmocka_unit_test_setup_teardown(test_huge_bounce_bytes, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_buf_double_free, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_buf_double_free_in_flight, it_setup,
 						it_teardown),

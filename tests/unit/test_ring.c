@@ -16,6 +16,13 @@
 
 static uint8_t regs[DSIM_REG_PAGE_SIZE] __attribute__((aligned(64)));
 static unsigned kicks[DSIM_MAX_QUEUES + 1];
+/* How the fake answers the admin doorbell, when a test wants it to fail. */
+static struct {
+	uint32_t queue_error; /* a queue enable ends in ERROR with this code */
+	bool fatal_on_enable; /* CONTROL.ENABLE ends in STATUS.FATAL */
+	bool stuck_reset;     /* CONTROL.RESET never clears */
+	int gone;             /* the bus reports the device gone */
+} quirk;
 
 static uint32_t reg32(unsigned off)
 {
@@ -49,15 +56,27 @@ static void ring_doorbell(drv_dev *dev, unsigned vector)
 	if (vector != DSIM_KICK_ADMIN)
 		return;
 	uint32_t ctl = reg32(DSIM_REG_CONTROL);
-	if (ctl & DSIM_CTRL_RESET)
+	if ((ctl & DSIM_CTRL_RESET) && !quirk.stuck_reset)
 		set32(DSIM_REG_CONTROL, 0);
-	set32(DSIM_REG_STATUS, ctl & DSIM_CTRL_ENABLE ? DSIM_STS_READY : 0);
+	if ((ctl & DSIM_CTRL_ENABLE) && quirk.fatal_on_enable)
+		set32(DSIM_REG_STATUS, DSIM_STS_FATAL | DSIM_FATAL_INTERNAL << DSIM_STS_CODE_SHIFT);
+	else
+		set32(DSIM_REG_STATUS, ctl & DSIM_CTRL_ENABLE ? DSIM_STS_READY : 0);
 	for (unsigned q = 0; q < 4; q++) {
 		uint32_t st = reg32(DSIM_REG_Q(q, DSIM_Q_QSTATUS)) & ~DSIM_QSTS_ENABLED;
-		if (reg32(DSIM_REG_Q(q, DSIM_Q_ENABLE)))
+		bool enable = reg32(DSIM_REG_Q(q, DSIM_Q_ENABLE));
+		if (enable && quirk.queue_error && !(st & DSIM_QSTS_ERROR))
+			st = DSIM_QSTS_ERROR | quirk.queue_error << DSIM_QSTS_CODE_SHIFT;
+		else if (enable && !quirk.queue_error)
 			st |= DSIM_QSTS_ENABLED;
 		set32(DSIM_REG_Q(q, DSIM_Q_QSTATUS), st);
 	}
+}
+
+static int quirk_alive(drv_dev *dev)
+{
+	(void)dev;
+	return quirk.gone ? -ENODEV : 0;
 }
 
 static int no_irq_setup(drv_dev *dev, unsigned wanted, enum drv_irq_mode *mode)
@@ -99,6 +118,8 @@ static int setup(void **state)
 	ring_bus.map_region = map_regs;
 	ring_bus.kick = ring_doorbell;
 	ring_bus.irq_setup = no_irq_setup;
+	ring_bus.alive = quirk_alive;
+	memset(&quirk, 0, sizeof(quirk));
 	dev->bus = &ring_bus;
 	dev->ops = &drv_dev_dsim;
 	reset_registers();
@@ -465,6 +486,40 @@ static void a_device_that_stops_fetching_gets_no_overwrites(void **state)
 	assert_int_equal(drv_wait_all(q, set, 3, -1), 0);
 }
 
+/*
+ * Set-up waits end as soon as the device says it cannot get there, with
+ * what it reported; only a silent device costs the whole wait.
+ */
+static void queue_refused_at_enable_fails_at_once(void **state)
+{
+	(void)state;
+	quirk.queue_error = DSIM_QERR_RING_DMA;
+	drv_queue *other;
+	struct drv_queue_opts o = { .depth = 4, .cmode = DRV_CMODE_POLL };
+	assert_int_equal(drv_queue_create(dev, &o, &other), -EIO);
+	assert_non_null(strstr(drv_errmsg(), "refused queue"));
+	assert_non_null(strstr(drv_errmsg(), "outside the DMA windows"));
+}
+
+static void fatal_at_enable_fails_at_once(void **state)
+{
+	(void)state;
+	quirk.fatal_on_enable = true;
+	drv_dev other = { .bus = &ring_bus };
+	assert_int_equal(drv_dev_dsim.probe(&other), -EIO);
+	assert_non_null(strstr(drv_errmsg(), "fatal error 1"));
+}
+
+static void reset_of_a_vanished_device_says_so(void **state)
+{
+	(void)state;
+	quirk.stuck_reset = true;
+	quirk.gone = 1;
+	drv_dev other = { .bus = &ring_bus };
+	assert_int_equal(drv_dev_dsim.probe(&other), -ENODEV);
+	assert_non_null(strstr(drv_errmsg(), "went away"));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -479,6 +534,9 @@ int main(void)
 		T(queue_error_fails_pending_requests),
 		T(aborts_that_outlive_their_requests_wait_for_room),
 		T(a_device_that_stops_fetching_gets_no_overwrites),
+		T(queue_refused_at_enable_fails_at_once),
+		T(fatal_at_enable_fails_at_once),
+		T(reset_of_a_vanished_device_says_so),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
