@@ -25,7 +25,7 @@ static int pci_bus_of(const char *addr, const struct drv_bus_ops **bus)
 	if (err)
 		return err;
 	char link[PATH_MAX], target[PATH_MAX];
-	snprintf(link, sizeof(link), "/sys/bus/pci/devices/%s/driver", addr);
+	snprintf(link, sizeof(link), "%s/bus/pci/devices/%s/driver", drv_sysfs_root(), addr);
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
 		return drv_fail(-ENODEV,

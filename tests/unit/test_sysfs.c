@@ -317,6 +317,20 @@ static void test_unbind_refuses_kernel_driver(void **state)
 	assert_string_equal(get(t, "bus/pci/drivers/e1000/unbind"), "");
 }
 
+/* pci: URIs look up the bound driver under the same sysfs root as everything else. */
+static void test_pci_uri_honours_sysfs_root(void **state)
+{
+	struct tree *t = *state;
+	setenv("LIBDRV_SYSFS_ROOT", t->root, 1);
+	drv_dev *dev = NULL;
+	assert_int_equal(drv_open("pci:0000:00:02.0", NULL, &dev), -ENODEV);
+	assert_non_null(strstr(drv_errmsg(), "bound to e1000"));
+	assert_int_equal(drv_open("pci:0000:00:04.0", NULL, &dev), -ENODEV);
+	assert_non_null(strstr(drv_errmsg(), "not bound to a driver"));
+	unsetenv("LIBDRV_SYSFS_ROOT");
+	assert_null(dev);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -324,6 +338,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_not_viable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_device, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pci_uri_honours_sysfs_root, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_uio_and_resources, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_in_use, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bind_refuses_device_in_use, setup, teardown),

@@ -9,12 +9,6 @@
 #include "pci_known.h"
 #include "pci_sysfs.h"
 
-static const char *sysfs_root(void)
-{
-	const char *root = getenv("LIBDRV_SYSFS_ROOT");
-	return root && root[0] ? root : "/sys";
-}
-
 static const char *state_dir(void)
 {
 	const char *dir = getenv("LIBDRV_STATE_DIR");
@@ -59,7 +53,7 @@ static struct pci_access *open_ids(void)
 
 DRV_API int drv_pci_list(struct drv_pci_dev *out, unsigned max)
 {
-	int n = drv_sysfs_pci_list(sysfs_root(), out, max);
+	int n = drv_sysfs_pci_list(drv_sysfs_root(), out, max);
 	struct pci_access *ids = n > 0 ? open_ids() : NULL;
 	for (int i = 0; ids && i < n && (unsigned)i < max; i++)
 		describe(ids, &out[i]);
@@ -72,7 +66,7 @@ DRV_API int drv_pci_get(const char *addr, struct drv_pci_dev *out)
 {
 	int err = drv_pci_addr_check(addr);
 	if (!err)
-		err = drv_sysfs_pci_get(sysfs_root(), addr, out);
+		err = drv_sysfs_pci_get(drv_sysfs_root(), addr, out);
 	struct pci_access *ids = err ? NULL : open_ids();
 	if (ids) {
 		describe(ids, out);
@@ -84,11 +78,11 @@ DRV_API int drv_pci_get(const char *addr, struct drv_pci_dev *out)
 DRV_API int drv_pci_bind(const char *addr, const char *how, int force)
 {
 	int err = drv_pci_addr_check(addr);
-	return err ? err : drv_sysfs_pci_bind(sysfs_root(), state_dir(), addr, how, force);
+	return err ? err : drv_sysfs_pci_bind(drv_sysfs_root(), state_dir(), addr, how, force);
 }
 
 DRV_API int drv_pci_unbind(const char *addr)
 {
 	int err = drv_pci_addr_check(addr);
-	return err ? err : drv_sysfs_pci_unbind(sysfs_root(), state_dir(), addr);
+	return err ? err : drv_sysfs_pci_unbind(drv_sysfs_root(), state_dir(), addr);
 }

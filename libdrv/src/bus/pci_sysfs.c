@@ -13,6 +13,12 @@
 
 #include "error.h"
 
+const char *drv_sysfs_root(void)
+{
+	const char *root = getenv("LIBDRV_SYSFS_ROOT");
+	return root && root[0] ? root : "/sys";
+}
+
 int drv_pci_addr_check(const char *addr)
 {
 	static const char shape[] = "xxxx:xx:xx.x";

@@ -18,6 +18,8 @@
 
 /* 0 when addr is "DDDD:BB:DD.F" in lower-case hex, else -EINVAL with a message. */
 int drv_pci_addr_check(const char *addr);
+/* "/sys", or $LIBDRV_SYSFS_ROOT: every sysfs lookup of the library starts here. */
+const char *drv_sysfs_root(void);
 
 /* root/bus/pci/devices/addr[/attr] into buf; -ENAMETOOLONG if it does not fit. */
 int drv_sysfs_dev_path(char *buf, size_t len, const char *root, const char *addr, const char *attr);

@@ -21,7 +21,6 @@
 #include "pci_sysfs.h"
 #include "pinned.h"
 
-#define SYSFS "/sys"
 #define PCI_BARS 6
 
 struct uio {
@@ -94,7 +93,7 @@ static void uio_close(drv_dev *dev)
 static int check_bound(const char *addr)
 {
 	char driver[32];
-	int err = drv_sysfs_pci_driver(SYSFS, addr, driver, sizeof(driver));
+	int err = drv_sysfs_pci_driver(drv_sysfs_root(), addr, driver, sizeof(driver));
 	if (err)
 		return err;
 	if (!driver[0])
@@ -113,7 +112,7 @@ static int check_bound(const char *addr)
 static int open_uio_node(struct uio *u)
 {
 	char path[64];
-	int index = drv_sysfs_pci_uio_index(SYSFS, u->addr);
+	int index = drv_sysfs_pci_uio_index(drv_sysfs_root(), u->addr);
 	if (index < 0)
 		return index;
 	snprintf(path, sizeof(path), "/dev/uio%d", index);
@@ -140,7 +139,7 @@ static int uio_open(drv_dev *dev, const char *addr, const struct drv_open_opts *
 	snprintf(dev->info.bus, sizeof(dev->info.bus), "uio");
 	snprintf(dev->info.address, sizeof(dev->info.address), "%s", addr);
 
-	err = drv_sysfs_dev_path(path, sizeof(path), SYSFS, addr, "config");
+	err = drv_sysfs_dev_path(path, sizeof(path), drv_sysfs_root(), addr, "config");
 	if (!err) {
 		u->config_fd = open_needing_root(path, O_RDWR);
 		err = u->config_fd < 0 ? u->config_fd : 0;
@@ -165,7 +164,8 @@ static int uio_map_region(drv_dev *dev, unsigned idx, volatile void **va, size_t
 	if (!u->bar[idx].va) {
 		uint64_t start, size, flags;
 		char path[512], name[16];
-		int err = drv_sysfs_pci_resource(SYSFS, u->addr, idx, &start, &size, &flags);
+		int err =
+		    drv_sysfs_pci_resource(drv_sysfs_root(), u->addr, idx, &start, &size, &flags);
 		if (err)
 			return err;
 		if (flags & DRV_PCI_RES_IO)
@@ -174,7 +174,7 @@ static int uio_map_region(drv_dev *dev, unsigned idx, volatile void **va, size_t
 					"memory BARs",
 					idx, u->addr);
 		snprintf(name, sizeof(name), "resource%u", idx);
-		err = drv_sysfs_dev_path(path, sizeof(path), SYSFS, u->addr, name);
+		err = drv_sysfs_dev_path(path, sizeof(path), drv_sysfs_root(), u->addr, name);
 		int fd = err ? err : open_needing_root(path, O_RDWR | O_SYNC);
 		if (fd < 0)
 			return fd;
@@ -253,7 +253,8 @@ static int uio_alive(drv_dev *dev)
 	char path[512];
 	struct stat st;
 	uint16_t vendor, device;
-	if (drv_sysfs_dev_path(path, sizeof(path), SYSFS, u->addr, NULL) || stat(path, &st) != 0)
+	if (drv_sysfs_dev_path(path, sizeof(path), drv_sysfs_root(), u->addr, NULL) ||
+	    stat(path, &st) != 0)
 		return drv_fail(-ENODEV, "PCI device %s is gone from sysfs", u->addr);
 	return drv_pci_read_ids(&drv_bus_uio, dev, &vendor, &device);
 }

@@ -29,7 +29,6 @@
 #include "pinned.h"
 #include "vfio_iommu.h"
 
-#define SYSFS "/sys"
 #define PCI_BARS 6
 #define MAX_VECTORS 64
 
@@ -180,7 +179,7 @@ static void vfio_close(drv_dev *dev)
 static int check_bound(const char *addr, int *group)
 {
 	struct drv_pci_dev d;
-	int err = drv_sysfs_pci_get(SYSFS, addr, &d);
+	int err = drv_sysfs_pci_get(drv_sysfs_root(), addr, &d);
 	if (err)
 		return err;
 	if (!d.driver[0])
@@ -223,7 +222,7 @@ static int attach_container(struct vfio *v, int group_no)
 	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status) != 0)
 		return drv_fail_errno(-errno, "VFIO_GROUP_GET_STATUS on %s", path);
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
-		return drv_sysfs_iommu_group_not_viable(SYSFS, group_no);
+		return drv_sysfs_iommu_group_not_viable(drv_sysfs_root(), group_no);
 	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) != 0)
 		return drv_fail_errno(-errno, "attaching IOMMU group %d to a VFIO container",
 				      group_no);

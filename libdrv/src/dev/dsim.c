@@ -23,6 +23,21 @@
 #define REGISTER_WAIT_NS 2000000000ull
 #define IVSHMEM_DOORBELL 0x0c /* BAR0 register: write (peer << 16) | vector */
 
+/* Request ops go into SQEs and device features into drv_info unchanged. */
+#define SAME_OP(op) ((int)DRV_OP_##op == (int)DSIM_OP_##op)
+_Static_assert(SAME_OP(NOP) && SAME_OP(READ) && SAME_OP(WRITE) && SAME_OP(FLUSH) &&
+		   SAME_OP(CONTROL) && SAME_OP(WAIT_EVENT),
+	       "DRV_OP_* must equal DSIM_OP_*");
+#undef SAME_OP
+_Static_assert(DRV_FEAT_SGL == DSIM_FEAT_SGL && DRV_FEAT_EVENTS == DSIM_FEAT_EVENTS &&
+		   DRV_FEAT_ABORT == DSIM_FEAT_ABORT && DRV_FEAT_COALESCE == DSIM_FEAT_COALESCE &&
+		   DRV_FEAT_PERSISTENT == DSIM_FEAT_PERSISTENT &&
+		   DRV_FEAT_DEVICE_POLL == DSIM_FEAT_DEVICE_POLL,
+	       "DRV_FEAT_* must equal DSIM_FEAT_* for the features dsim reports");
+#define DSIM_FEATURES_MIRRORED                                                                     \
+	(DSIM_FEAT_SGL | DSIM_FEAT_EVENTS | DSIM_FEAT_ABORT | DSIM_FEAT_COALESCE |                 \
+	 DSIM_FEAT_PERSISTENT | DSIM_FEAT_DEVICE_POLL)
+
 struct dsim {
 	volatile uint8_t *regs;
 	/* PCI (ivshmem-doorbell carrier): BAR0's doorbell register and devsim's peer id. */
@@ -166,8 +181,7 @@ static int identify(drv_dev *dev, struct dsim *d)
 	info->vendor_id = DSIM_PCI_VENDOR;
 	info->device_id = DSIM_PCI_DEVICE;
 	snprintf(info->model, sizeof(info->model), "dsim %u.%u", version >> 16, version & 0xffff);
-	/* DRV_FEAT_* mirror DSIM_FEAT_* bit for bit. */
-	info->features = rd64(d, DSIM_REG_FEATURES) & 0x3f;
+	info->features = rd64(d, DSIM_REG_FEATURES) & DSIM_FEATURES_MIRRORED;
 	info->capacity = rd64(d, DSIM_REG_CAPACITY);
 	if (info->capacity)
 		info->features |= DRV_FEAT_STORAGE;
@@ -435,7 +449,7 @@ static int dsim_post(drv_queue *q, struct drv_slot *s)
 			return -EAGAIN; /* only a device that stopped fetching gets here */
 	}
 	struct dsim_sqe *e = &((struct dsim_sqe *)dq->sq.va)[drv_sq_index(&dq->ring)];
-	e->opcode = s->op; /* DRV_OP_* equal DSIM_OP_* */
+	e->opcode = s->op;
 	e->flags = 0;
 	e->sg_count = 0;
 	e->tag = s->tag;
