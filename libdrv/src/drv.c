@@ -142,18 +142,24 @@ DRV_API int drv_close(drv_dev *dev)
 	if (drv_in_callback_of(NULL, dev))
 		return drv_fail(-EDEADLK, "drv_close from a callback of one of the device's queues "
 					  "would wait for itself: close it after the callback");
+	/* Every queue refuses submits and cancels at once; they share one grace period. */
 	uint64_t deadline = drv_now_ns() + DRV_CLOSE_GRACE_NS;
 	for (drv_queue *q = dev->queues; q; q = q->next)
-		drv_queue_drain(q, deadline);
+		drv_queue_close_begin(q, deadline);
+	for (drv_queue *q = dev->queues; q; q = q->next)
+		drv_queue_drain(q);
 	for (drv_queue *q = dev->queues; q; q = q->next)
 		drv_queue_stop(q);
 	/* After remove() the device touches no memory: slots can be freed. */
 	dev->ops->remove(dev);
+	for (drv_queue *q = dev->queues; q; q = q->next) {
+		dev->ops->queue_destroy(q);
+		drv_queue_finish(q);
+	}
 	while (dev->queues) {
 		drv_queue *q = dev->queues;
 		dev->queues = q->next;
-		dev->ops->queue_destroy(q);
-		drv_queue_teardown(q);
+		drv_queue_release(q);
 	}
 	drv_dma_pool_fini(&dev->dma);
 	dev->bus->close(dev);

@@ -174,6 +174,82 @@ static void test_destroy_with_a_stalled_device(void **state)
 	assert_int_equal(it_close(c), 0);
 }
 
+struct hostage {
+	drv_queue *other_q;
+	struct drv_req *other;
+	int rc;
+	int calls;
+};
+
+/* Waits without a timeout for a request that only the teardown can end. */
+static void wait_forever_cb(struct drv_req *req, void *user_data)
+{
+	(void)req;
+	struct hostage *h = user_data;
+	h->calls++;
+	h->rc = drv_wait(h->other_q, h->other, -1);
+}
+
+/*
+ * With the device stalled, a callback (run by the teardown itself, or by
+ * another thread) waits forever on a request of the same or another queue:
+ * the grace period still bounds the teardown, and the waited-for request
+ * ends -ECANCELED.
+ */
+static void hostage_case(struct it_ctx *c, bool other_queue, bool close_device)
+{
+	if (!it_devsim_bin())
+		skip();
+	if (!c->sim.pid) {
+		it_close(c);
+		it_devsim_start(&c->sim, NULL);
+		it_open(c, c->sim.uri);
+	}
+	drv_queue *qb = other_queue ? it_queue(c, 8, DRV_CMODE_IRQ) : NULL;
+	drv_queue *qa = it_queue(c, 8, DRV_CMODE_IRQ);
+	it_set_latency(qa, DSIM_DIST_FIXED, 10 * IT_SEC, 1);
+	struct drv_req *r = it_calloc(c, 3, sizeof *r);
+	uint8_t *data = it_calloc(c, 3, LEN);
+	struct hostage *h = it_calloc(c, 1, sizeof *h);
+	drv_prep_read(&r[0], 0, data, LEN);
+	r[0].cb = wait_forever_cb;
+	r[0].user_data = h;
+	drv_prep_read(&r[1], LEN, data + LEN, LEN);
+	it_submit1(qa, &r[0]);
+	it_submit1(qa, &r[1]);
+	h->other_q = qa;
+	h->other = &r[1];
+	if (qb) {
+		drv_prep_read(&r[2], 0, data + 2 * LEN, LEN);
+		it_submit1(qb, &r[2]);
+		h->other_q = qb;
+		h->other = &r[2];
+	}
+	assert_int_equal(kill(c->sim.pid, SIGSTOP), 0);
+	int rc = close_device ? it_close(c) : drv_queue_destroy(qa);
+	assert_int_equal(kill(c->sim.pid, SIGCONT), 0);
+	assert_int_equal(rc, 0);
+	assert_int_equal(h->calls, 1);
+	assert_int_equal(h->rc, 0);
+	assert_int_equal(h->other->status, -ECANCELED);
+	assert_int_equal(r[0].status, -ECANCELED);
+	if (!close_device) {
+		if (qb)
+			assert_int_equal(drv_queue_destroy(qb), 0);
+		assert_int_equal(it_close(c), 0);
+	}
+}
+
+static void test_destroy_bounded_when_a_callback_waits_on_a_neighbour(void **state)
+{
+	hostage_case(*state, false, false);
+}
+
+static void test_close_bounded_when_a_callback_waits_on_another_queue(void **state)
+{
+	hostage_case(*state, true, true);
+}
+
 /* A callback that tears down its own queue (or device) would wait for itself. */
 static void self_teardown_cb(struct drv_req *req, void *user_data)
 {
@@ -361,6 +437,8 @@ int main(void)
 		T(test_destroy_with_callbacks_that_wait_on_neighbours),
 		T(test_close_with_callbacks_that_wait_on_neighbours),
 		T(test_destroy_with_a_stalled_device),
+		T(test_destroy_bounded_when_a_callback_waits_on_a_neighbour),
+		T(test_close_bounded_when_a_callback_waits_on_another_queue),
 		T(test_teardown_from_own_callback_is_refused),
 		T(test_destroy_wakes_blocked_threads),
 		T(test_destroy_wakes_polling_threads),

@@ -213,7 +213,8 @@ static FAKE_UNUSED void fake_close(drv_dev *dev)
 	while (dev->queues) {
 		drv_queue *q = dev->queues;
 		dev->queues = q->next;
-		drv_queue_teardown(q);
+		drv_queue_finish(q);
+		drv_queue_release(q);
 	}
 	drv_dma_pool_fini(&dev->dma);
 	pthread_mutex_destroy(&dev->lock);

@@ -63,9 +63,10 @@ DRV_API int drv_open(const char *uri, const struct drv_open_opts *opts, drv_dev 
  * close begins. Threads blocked in drv_wait/drv_reap/... on its queues are
  * woken (their requests end, -ECANCELED if not done) and close returns only
  * after every thread inside a call on its queues has left, so none runs on
- * freed memory. Calls that begin after close returned are use after free:
- * stop your threads from making new calls (a flag set before close, then
- * join them) — close wakes the blocked ones for you. Nothing else may run
+ * freed memory. Calls that begin after close returned are use after free,
+ * and requests must outlive close (it writes their final status): tell
+ * your threads to stop, wake them (drv_cancel_all), join them, then close
+ * (docs/api.md, "Teardown"). Nothing else may run
  * on the device concurrently with close (drv_buf_alloc, drv_info,
  * drv_queue_create/destroy). From a callback of one of the device's queues
  * close would wait for itself: it returns -EDEADLK.

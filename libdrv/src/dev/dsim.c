@@ -420,21 +420,10 @@ static void dsim_queue_destroy(drv_queue *q)
 	put_queue_id(dev, q->id);
 }
 
-/*
- * The ring looks full (or too full for an abort): read how far the device
- * has fetched. Its SQ_HEAD register only moves forward, unlike the head in
- * completions already reaped, which may be older than a register read.
- */
-static int refresh_head(drv_queue *q, struct dsim_queue *dq)
+/* The ring looks full (or too full for an abort): read how far the device has fetched. */
+static void refresh_head(drv_queue *q, struct dsim_queue *dq)
 {
-	uint32_t head = rd32(q->dev->drv_priv, DSIM_REG_Q(q->id, DSIM_Q_SQ_HEAD));
-	if (drv_sq_consumed(&dq->ring, head) < 0)
-		return drv_fail(-EIO,
-				"dsim queue %u reports SQ head %u outside the %u entries written "
-				"since %u: the device is broken, reopen it",
-				q->id, head, dq->ring.tail - dq->ring.head,
-				dq->ring.head & dq->mask);
-	return 0;
+	drv_sq_consumed(&dq->ring, rd32(q->dev->drv_priv, DSIM_REG_Q(q->id, DSIM_Q_SQ_HEAD)));
 }
 
 /* Fills the ring entry in place: every field is written once, no copy. */
@@ -442,9 +431,7 @@ static int dsim_post(drv_queue *q, struct drv_slot *s)
 {
 	struct dsim_queue *dq = q->hw;
 	if (!drv_sq_room(&dq->ring)) {
-		int err = refresh_head(q, dq);
-		if (err)
-			return err;
+		refresh_head(q, dq);
 		if (!drv_sq_room(&dq->ring))
 			return -EAGAIN; /* only a device that stopped fetching gets here */
 	}
@@ -500,9 +487,7 @@ static int dsim_abort(drv_queue *q, struct drv_slot *s)
 	if (!(q->dev->info.features & DRV_FEAT_ABORT))
 		return -EOPNOTSUPP;
 	if (!drv_sq_room_for_abort(&dq->ring, q->depth)) {
-		int err = refresh_head(q, dq);
-		if (err)
-			return err;
+		refresh_head(q, dq);
 		if (!drv_sq_room_for_abort(&dq->ring, q->depth))
 			return -EAGAIN;
 	}
@@ -569,6 +554,7 @@ static int dsim_reap(drv_queue *q, unsigned budget)
 		uint32_t tag = c->tag;
 		uint16_t status = c->status;
 		uint32_t result = c->result;
+		drv_sq_consumed(&dq->ring, c->sq_head);
 		head++;
 		if ((head & dq->mask) == 0)
 			dq->phase ^= DSIM_CQE_F_PHASE;

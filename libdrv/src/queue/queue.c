@@ -182,18 +182,23 @@ static bool nothing_active(drv_queue *q, void *arg)
 	return q->failed || (q->active == 0 && q->stats.quarantined == 0);
 }
 
-/*
- * Refuses further submits, cancels everything and gives the device until
- * deadline to hand it back; callbacks of what finishes run meanwhile.
- */
-void drv_queue_drain(drv_queue *q, uint64_t deadline)
+/* Refuses further submits and cancels everything; the grace period ends at deadline. */
+void drv_queue_close_begin(drv_queue *q, uint64_t deadline)
 {
 	pthread_mutex_lock(&q->lock);
 	q->phase = DRV_QUEUE_CLOSING;
+	q->drain_deadline = deadline;
+	/* Sleepers recompute their wake-up time: none may sleep past the grace period. */
+	drv_queue_signal(q);
 	pthread_mutex_unlock(&q->lock);
 	drv_cancel_all(q);
+}
+
+/* Gives the device until the grace deadline to hand back; callbacks run meanwhile. */
+void drv_queue_drain(drv_queue *q)
+{
 	pthread_mutex_lock(&q->lock);
-	(void)drv_queue_wait_until(q, nothing_active, NULL, deadline);
+	(void)drv_queue_wait_until(q, nothing_active, NULL, q->drain_deadline);
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -207,17 +212,29 @@ void drv_queue_stop(drv_queue *q)
 }
 
 /*
- * After the device stopped touching q's memory: fails what is left, runs
- * the last callbacks, waits for every thread still inside a call on q
- * (they are woken and return, their requests finished), then frees q.
+ * After the device stopped touching q's memory: fails what is left and
+ * releases every slot. Callbacks wait for drv_queue_release(), so that by
+ * the time any runs every queue being torn down is finished: a callback
+ * that waits on another queue's request then returns at once.
  */
-void drv_queue_teardown(drv_queue *q)
+void drv_queue_finish(drv_queue *q)
 {
 	pthread_mutex_lock(&q->lock);
 	drv_queue_fail_all(q, -ECANCELED);
 	for (unsigned i = 0; i < q->depth; i++)
 		if (q->slots[i].state != DRV_SLOT_FREE)
 			drv_slot_release(q, &q->slots[i]);
+	drv_queue_signal(q);
+	pthread_mutex_unlock(&q->lock);
+}
+
+/*
+ * Runs the last callbacks, waits for every thread still inside a call on q
+ * (they are woken and return, their requests finished), then frees q.
+ */
+void drv_queue_release(drv_queue *q)
+{
+	pthread_mutex_lock(&q->lock);
 	drv_queue_run_callbacks(q);
 	while (__atomic_load_n(&q->users, __ATOMIC_ACQUIRE)) {
 		drv_queue_signal(q);
@@ -241,7 +258,8 @@ DRV_API int drv_queue_destroy(drv_queue *q)
 		return drv_fail(-EDEADLK, "drv_queue_destroy from a callback of the same queue "
 					  "would wait for itself: destroy it after the callback");
 	drv_dev *dev = q->dev;
-	drv_queue_drain(q, drv_now_ns() + DRV_CLOSE_GRACE_NS);
+	drv_queue_close_begin(q, drv_now_ns() + DRV_CLOSE_GRACE_NS);
+	drv_queue_drain(q);
 	pthread_mutex_lock(&dev->lock);
 	for (drv_queue **link = &dev->queues; *link; link = &(*link)->next) {
 		if (*link == q) {
@@ -252,7 +270,8 @@ DRV_API int drv_queue_destroy(drv_queue *q)
 	pthread_mutex_unlock(&dev->lock);
 	drv_queue_stop(q);
 	dev->ops->queue_destroy(q);
-	drv_queue_teardown(q);
+	drv_queue_finish(q);
+	drv_queue_release(q);
 	return 0;
 }
 

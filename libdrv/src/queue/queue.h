@@ -94,15 +94,17 @@ struct drv_queue {
 	struct drv_req *done_head, *done_tail; /* finished, not yet delivered */
 	unsigned ndone;
 	struct drv_req *cb_head, *cb_tail; /* finished, callback not yet run */
-	bool sleeper;              /* a thread is blocked on poll_fd or spinning for the others */
-	bool fd_sleeping;          /* the leader is blocked in epoll_wait */
-	bool failed;               /* everything was failed because the device is gone */
-	uint8_t phase;             /* enum drv_queue_phase */
-	unsigned users;            /* atomic: threads inside the queue's public calls */
-	unsigned aborts_deferred;  /* slots whose abort waits for room in the device */
-	unsigned waiters;          /* threads blocked on cond */
-	uint64_t progress;         /* counts completions, so waiters notice others' work */
-	uint64_t next_deadline_ns; /* earliest request deadline, UINT64_MAX if none */
+	bool sleeper;             /* a thread is blocked on poll_fd or spinning for the others */
+	bool fd_sleeping;         /* the leader is blocked in epoll_wait */
+	bool failed;              /* everything was failed because the device is gone */
+	uint8_t phase;            /* enum drv_queue_phase */
+	unsigned users;           /* atomic: threads inside the queue's public calls */
+	unsigned aborts_deferred; /* slots whose abort waits for room in the device */
+	uint64_t drain_deadline;  /* CLOSING: past it, whatever is pending ends -ECANCELED */
+	uint64_t quarantine_returned; /* quarantined slots the device gave back, ever */
+	unsigned waiters;             /* threads blocked on cond */
+	uint64_t progress;            /* counts completions, so waiters notice others' work */
+	uint64_t next_deadline_ns;    /* earliest request deadline, UINT64_MAX if none */
 	uint64_t alive_checked_ns;
 	bool clock_batch;      /* a submit batch or reap pass shares one clock read */
 	uint64_t clock_ns;     /* that read, 0 until the first request needs it */
@@ -210,16 +212,19 @@ static inline void drv_queue_timer_sync(drv_queue *q)
 		drv_queue_timer_set(q, q->active > 0);
 }
 /*
- * queue.c: teardown in steps, so drv_close can reset the device between
- * stopping every queue and freeing them: drain (refuse submits, cancel,
- * give the device a grace period), stop (no more driver calls), then the
- * driver's queue_destroy, then teardown (fail what is left, run callbacks,
+ * queue.c: teardown in steps, so drv_close can take all its queues through
+ * each step together and reset the device in between: begin (refuse
+ * submits, cancel everything), drain (give the device until the deadline),
+ * stop (no more driver calls), the driver's queue_destroy, finish (fail
+ * what is left, release every slot), then release (run the last callbacks,
  * wait for the threads still inside the queue's calls, free).
  */
 #define DRV_CLOSE_GRACE_NS 1000000000ull /* how long drain waits for the device */
-void drv_queue_drain(drv_queue *q, uint64_t deadline);
+void drv_queue_close_begin(drv_queue *q, uint64_t deadline);
+void drv_queue_drain(drv_queue *q);
 void drv_queue_stop(drv_queue *q);
-void drv_queue_teardown(drv_queue *q);
+void drv_queue_finish(drv_queue *q);
+void drv_queue_release(drv_queue *q);
 
 /*
  * Every public call on a queue is bracketed by enter/leave, so teardown can
@@ -241,15 +246,15 @@ static inline void drv_queue_leave(drv_queue *q)
  * For waiters that want room (a slot, bounce memory): true when waiting
  * longer is pointless (device gone, nothing the device owns) or room came
  * back. With nothing in flight only quarantined slots can still free room,
- * when the device returns them; `quarantined_before` is the count when the
- * wait began.
+ * when the device returns them; `returned_before` is q->quarantine_returned
+ * when the wait began.
  */
-static inline bool drv_queue_settled(const drv_queue *q, unsigned quarantined_before)
+static inline bool drv_queue_settled(const drv_queue *q, uint64_t returned_before)
 {
 	if (q->failed)
 		return true;
 	return q->active == 0 &&
-	       (q->stats.quarantined == 0 || q->stats.quarantined < quarantined_before);
+	       (q->stats.quarantined == 0 || q->quarantine_returned != returned_before);
 }
 
 /* The queue takes no more driver calls: device gone, or torn down. */

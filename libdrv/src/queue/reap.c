@@ -131,7 +131,7 @@ DRV_API int drv_wait_all(drv_queue *q, struct drv_req *const reqs[], unsigned n,
 
 struct reap_goal {
 	unsigned want;
-	unsigned quarantined; /* when the wait began */
+	uint64_t returned; /* q->quarantine_returned when the wait began */
 };
 
 static bool enough_done(drv_queue *q, void *arg)
@@ -142,7 +142,7 @@ static bool enough_done(drv_queue *q, void *arg)
 	 * a caller whose submit was refused because every slot is quarantined
 	 * waits until the device gives one back, instead of spinning.
 	 */
-	return q->ndone >= g->want || drv_queue_settled(q, g->quarantined);
+	return q->ndone >= g->want || drv_queue_settled(q, g->returned);
 }
 
 DRV_API int drv_reap(drv_queue *q, struct drv_req **out, unsigned max, unsigned min_complete,
@@ -154,7 +154,7 @@ DRV_API int drv_reap(drv_queue *q, struct drv_req **out, unsigned max, unsigned 
 	struct reap_goal goal = { min_complete < max ? min_complete : max, 0 };
 	drv_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
-	goal.quarantined = q->stats.quarantined;
+	goal.returned = q->quarantine_returned;
 	int err = drv_queue_wait_until(q, enough_done, &goal, deadline);
 	unsigned n = drv_req_deliver_head(q, out, max);
 	drv_queue_leave(q);

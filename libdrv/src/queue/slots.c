@@ -68,9 +68,10 @@ static inline void slot_release(drv_queue *q, struct drv_slot *s)
 		release_extras(q, s);
 	if (s->abort_deferred)
 		drv_slot_abort_forget(q, s);
-	if (s->state == DRV_SLOT_QUARANTINED)
+	if (s->state == DRV_SLOT_QUARANTINED) {
 		q->stats.quarantined--;
-	else if (s->state != DRV_SLOT_FREE)
+		q->quarantine_returned++;
+	} else if (s->state != DRV_SLOT_FREE)
 		q->active--;
 	uint16_t gen = (uint16_t)(s->gen + 1);
 	if (gen == 0 || gen == DRV_TAG_GEN_DRIVER)

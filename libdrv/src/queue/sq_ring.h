@@ -7,8 +7,11 @@
  *
  * The rule every driver keeps: never write an entry the device has not
  * consumed. Check drv_sq_room() first; when it says full, learn how far the
- * device got (drv_sq_consumed(), from a head register or a completion's
- * head field) before giving up with -EAGAIN.
+ * device got (drv_sq_consumed() with a head register) before giving up
+ * with -EAGAIN. A driver whose completions report the device's head must
+ * apply it (drv_sq_consumed()) before completing the request: a released
+ * slot's entry is then known to be consumed, which the argument below
+ * needs (a head register may lag the completions it covers).
  *
  * Requests and the driver's own entries (aborts) share the ring. Requests
  * can never be refused for room when the ring has at least 2 * depth + 2
@@ -63,19 +66,19 @@ static inline void drv_sq_push(struct drv_sq_ring *r)
 }
 
 /*
- * The device says it has consumed up to ring index `index`. Accepted when
- * it lies between the known head and the tail (the device cannot consume
- * what was never written, nor give entries back); -EPROTO otherwise, and
- * the ring is left as it was.
+ * The device says it had consumed up to ring index `index`: from a head
+ * register, or the head a completion reports (when the device posted it).
+ * Either may lag the other (a register published once per pass lags the
+ * completions of that pass; a completion read now may be older than a
+ * register read before), so a value behind the known head changes
+ * nothing, nor does one no device could report (past the tail, outside
+ * the ring): the head only moves forward, and never past the tail.
  */
-static inline int drv_sq_consumed(struct drv_sq_ring *r, uint32_t index)
+static inline void drv_sq_consumed(struct drv_sq_ring *r, uint32_t index)
 {
-	uint32_t mask = r->size - 1;
-	uint32_t advance = (index - r->head) & mask;
-	if (index > mask || advance > r->tail - r->head)
-		return -EPROTO;
-	r->head += advance;
-	return 0;
+	uint32_t advance = (index - r->head) & (r->size - 1);
+	if (index < r->size && advance <= r->tail - r->head)
+		r->head += advance;
 }
 
 #endif

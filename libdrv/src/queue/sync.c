@@ -10,13 +10,13 @@
 
 struct room_wait {
 	uint64_t progress;
-	unsigned quarantined;
+	uint64_t returned;
 };
 
 static bool progressed(drv_queue *q, void *arg)
 {
 	const struct room_wait *w = arg;
-	return q->progress != w->progress || drv_queue_settled(q, w->quarantined);
+	return q->progress != w->progress || drv_queue_settled(q, w->returned);
 }
 
 /* Between the submit and the wait this thread is still inside q. */
@@ -31,7 +31,7 @@ static int64_t run_inside(drv_queue *q, struct drv_req *r)
 	int rc;
 	while ((rc = drv_submit(q, one, 1)) == -EAGAIN) {
 		pthread_mutex_lock(&q->lock);
-		struct room_wait seen = { q->progress, q->stats.quarantined };
+		struct room_wait seen = { q->progress, q->quarantine_returned };
 		(void)drv_queue_wait_until(q, progressed, &seen, UINT64_MAX);
 		pthread_mutex_unlock(&q->lock);
 	}

@@ -97,6 +97,10 @@ static int process(drv_queue *q)
 		if (q->aborts_deferred)
 			drv_queue_resend_aborts(q);
 		drv_queue_expire(q, now);
+		/* The grace period is over: nothing may keep a teardown (or its callbacks) waiting.
+		 */
+		if (q->phase == DRV_QUEUE_CLOSING && now >= q->drain_deadline)
+			drv_queue_fail_all(q, -ECANCELED);
 	}
 	if (q->progress != before)
 		drv_queue_signal(q);
@@ -278,11 +282,14 @@ int drv_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), vo
 			return -ETIMEDOUT;
 		uint64_t wake =
 		    deadline_ns < q->next_deadline_ns ? deadline_ns : q->next_deadline_ns;
+		if (q->phase == DRV_QUEUE_CLOSING && q->drain_deadline < wake)
+			wake = q->drain_deadline;
 		/* A stopped queue changes only by its teardown, which broadcasts. */
-		if (q->sleeper || q->phase == DRV_QUEUE_STOPPED) {
+		bool stopped = q->phase == DRV_QUEUE_STOPPED;
+		if (q->sleeper || stopped) {
 			q->waiters++;
 			q->stats.sleeps++;
-			timed_wait(q, wake);
+			timed_wait(q, stopped ? deadline_ns : wake);
 			q->waiters--;
 			continue;
 		}
