@@ -15,9 +15,6 @@
 #include "error.h"
 #include "queue/queue.h"
 
-#include "dev/edu_regs.h"
-#include "devsim/dsim_hw.h"
-
 /* pci:ADDR means whichever of uio/vfio the function is bound to. */
 static int pci_bus_of(const char *addr, const struct drv_bus_ops **bus)
 {
@@ -69,29 +66,20 @@ static int pick_bus(const char *uri, const struct drv_bus_ops **bus, const char 
 			"unknown URI scheme in \"%s\", expected sim:, uio:, vfio: or pci:", uri);
 }
 
+/* The bus has read the device's ids: the driver is the one whose table names them. */
 static int pick_driver(drv_dev *dev)
 {
-	const struct drv_dev_ops *ops = NULL;
-	if (strcmp(dev->bus->name, "sim") == 0) {
-		ops = &drv_dev_dsim;
-	} else {
-		uint16_t id[2] = { 0, 0 };
-		if (!dev->bus->config_read || dev->bus->config_read(dev, 0, id, sizeof(id)) < 0)
-			return drv_fail(-EIO, "cannot read the PCI identity of %s",
-					dev->info.address);
-		dev->info.vendor_id = id[0];
-		dev->info.device_id = id[1];
-		if (id[0] == DSIM_PCI_VENDOR && id[1] == DSIM_PCI_DEVICE)
-			ops = &drv_dev_dsim;
-		else if (id[0] == EDU_VENDOR_ID && id[1] == EDU_DEVICE_ID)
-			ops = &drv_dev_edu;
-		else
-			return drv_fail(-ENODEV,
-					"no libdrv driver for PCI device %04x:%04x at %s "
-					"(supported: dsim 1af4:1110, edu 1234:11e8)",
-					id[0], id[1], dev->info.address);
+	const struct drv_info *info = &dev->info;
+	dev->ops = drv_driver_match(info->vendor_id, info->device_id);
+	if (!dev->ops) {
+		char known[160] = "";
+		drv_driver_list(known, sizeof(known));
+		return drv_fail(-ENODEV,
+				"no libdrv driver for PCI device %04x:%04x at %s (supported: %s)",
+				info->vendor_id, info->device_id, info->address, known);
 	}
-	dev->ops = ops;
+	dev->dma_mask = dev->ops->dma_mask ? dev->ops->dma_mask : UINT64_MAX;
+	dev->dma_physical = dev->ops->flags & DRV_DRIVER_DMA_PHYSICAL;
 	return 0;
 }
 
@@ -111,15 +99,15 @@ DRV_API int drv_open(const char *uri, const struct drv_open_opts *opts, drv_dev 
 	dev->bus = bus;
 	pthread_mutex_init(&dev->lock, NULL);
 	err = bus->open(dev, addr, opts);
+	if (!err)
+		err = pick_driver(dev);
 	if (err)
 		goto fail_bus;
 	size_t pool = opts && opts->dma_pool_bytes ? opts->dma_pool_bytes : 0;
 	err = drv_dma_pool_init(&dev->dma, dev, pool);
 	if (err)
 		goto fail_bus;
-	err = pick_driver(dev);
-	if (!err)
-		err = dev->ops->probe(dev);
+	err = dev->ops->probe(dev);
 	if (err)
 		goto fail_pool;
 	snprintf(dev->info.driver, sizeof(dev->info.driver), "%s", dev->ops->name);

@@ -333,7 +333,10 @@ static void test_probe(void **state)
 	assert_true(info.features & DRV_FEAT_EVENTS);
 	assert_false(info.features & DRV_FEAT_SGL);
 	assert_int_equal(f->m.pci_command & 0x4, 0x4); /* bus mastering turned on */
-	assert_int_equal(f->dev.dma_mask, EDU_DMA_MASK);
+	/* The driver's id and DMA limit are what drv_open matches and builds the pool with. */
+	assert_ptr_equal(drv_driver_match(EDU_VENDOR_ID, EDU_DEVICE_ID), &drv_dev_edu);
+	assert_int_equal(drv_dev_edu.dma_mask, EDU_DMA_MASK);
+	assert_null(drv_driver_match(EDU_VENDOR_ID, EDU_DEVICE_ID + 1));
 
 	drv_queue *second;
 	assert_int_equal(drv_queue_create(&f->dev, NULL, &second), -EBUSY);

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "pci_known.h"
+#include "dev/devdrv.h"
 #include "pci_sysfs.h"
 
 static const char *state_dir(void)
@@ -38,8 +38,8 @@ static void describe(struct pci_access *ids, struct drv_pci_dev *d)
 	copy_name(d->class_name, sizeof(d->class_name),
 		  pci_lookup_name(ids, buf, sizeof(buf), PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS,
 				  d->class_code >> 8));
-	const struct drv_pci_known *k = drv_pci_known_lookup(d->vendor, d->device);
-	copy_name(d->libdrv_driver, sizeof(d->libdrv_driver), k ? k->driver : NULL);
+	const struct drv_dev_ops *drv = drv_driver_match(d->vendor, d->device);
+	copy_name(d->libdrv_driver, sizeof(d->libdrv_driver), drv ? drv->name : NULL);
 }
 
 static struct pci_access *open_ids(void)

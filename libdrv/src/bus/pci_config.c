@@ -5,7 +5,6 @@
 
 #include "dev/devdrv.h"
 #include "error.h"
-#include "pci_known.h"
 
 int drv_pci_command_update(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t set,
 			   uint16_t clear)
@@ -37,7 +36,7 @@ int drv_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vend
 
 int drv_pci_enable(const struct drv_bus_ops *bus, drv_dev *dev)
 {
-	uint16_t vendor, device;
+	uint16_t vendor = 0, device = 0;
 	int err = drv_pci_read_ids(bus, dev, &vendor, &device);
 	if (!err)
 		err = drv_pci_command_update(bus, dev, DRV_PCI_CMD_MASTER | DRV_PCI_CMD_MEMORY, 0);
@@ -45,8 +44,5 @@ int drv_pci_enable(const struct drv_bus_ops *bus, drv_dev *dev)
 		return err;
 	dev->info.vendor_id = vendor;
 	dev->info.device_id = device;
-	const struct drv_pci_known *k = drv_pci_known_lookup(vendor, device);
-	if (!dev->dma_mask)
-		dev->dma_mask = k ? k->dma_mask : UINT64_MAX;
 	return 0;
 }

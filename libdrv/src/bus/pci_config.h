@@ -24,9 +24,8 @@ int drv_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vend
 		     uint16_t *device);
 
 /*
- * Takes a freshly opened function into use: its ids into dev->info, memory
- * decoding and bus mastering on, and dev->dma_mask from libdrv's device
- * table when nobody has set it. 0 or -errno.
+ * Takes a freshly opened function into use: its ids into dev->info (they
+ * pick the driver), memory decoding and bus mastering on. 0 or -errno.
  */
 int drv_pci_enable(const struct drv_bus_ops *bus, drv_dev *dev);
 

@@ -145,6 +145,9 @@ static int sim_open(drv_dev *dev, const char *addr, const struct drv_open_opts *
 	pthread_mutex_init(&s->lock, NULL);
 	dev->bus_priv = s;
 	snprintf(dev->info.bus, sizeof(dev->info.bus), "sim");
+	/* devsim serves one kind of device; its PCI id picks the driver as on PCI. */
+	dev->info.vendor_id = DSIM_PCI_VENDOR;
+	dev->info.device_id = DSIM_PCI_DEVICE;
 	dev->info.irq_mode = DRV_IRQ_EVENTFD;
 
 	int rc;

@@ -24,7 +24,6 @@
 #include "iova.h"
 #include "irq_choice.h"
 #include "pci_config.h"
-#include "pci_known.h"
 #include "pci_sysfs.h"
 #include "pinned.h"
 #include "vfio_iommu.h"
@@ -45,7 +44,6 @@ struct vfio {
 	int container, group, device;
 	uint64_t config_offset;
 	int master_set;
-	int dma_is_physical;
 	struct {
 		void *va;
 		size_t len;
@@ -304,9 +302,6 @@ static int vfio_open(drv_dev *dev, const char *addr, const struct drv_open_opts 
 	}
 	v->master_set = 1;
 	watch_release_request(v);
-	const struct drv_pci_known *k =
-	    drv_pci_known_lookup(dev->info.vendor_id, dev->info.device_id);
-	v->dma_is_physical = k && k->dma_is_physical;
 	return 0;
 }
 
@@ -417,7 +412,7 @@ static int vfio_dma_map(drv_dev *dev, size_t len, struct drv_dma_region *out)
 {
 	struct vfio *v = vfio_of(dev);
 	uint64_t mask = dev->dma_mask ? dev->dma_mask : UINT64_MAX;
-	if (v->dma_is_physical)
+	if (dev->dma_physical)
 		return drv_pinned_map(len, mask, out);
 	/* Rounding up to the IOMMU page must not wrap to a zero-length mapping. */
 	if (len > SIZE_MAX - v->iova_align)

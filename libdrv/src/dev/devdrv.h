@@ -17,8 +17,25 @@
 
 struct drv_slot;
 
+/* A PCI function a driver serves. */
+struct drv_pci_id {
+	uint16_t vendor, device;
+};
+
+/*
+ * The device's DMA is done by something outside the guest's IOMMU (devsim
+ * on the host, writing guest RAM by physical address), so its bus
+ * addresses are physical even under vfio.
+ */
+#define DRV_DRIVER_DMA_PHYSICAL (1u << 0)
+
 struct drv_dev_ops {
 	const char *name; /* "dsim", "edu" */
+	/* What it drives, ending with { 0, 0 }; drv_open picks the driver by these. */
+	const struct drv_pci_id *ids;
+	/* Highest bus address the device reaches (0: all 64 bits); DMA stays below. */
+	uint64_t dma_mask;
+	unsigned flags; /* DRV_DRIVER_* */
 	/* Identifies and initialises the device; fills dev->info. */
 	int (*probe)(drv_dev *dev);
 	/* Quiesces the device so it touches no memory, then forgets all queues. */
@@ -67,14 +84,20 @@ struct drv_dev {
 	unsigned queue_ids_used;  /* bitmap of hardware queue ids */
 	int dead;                 /* atomic: device unreachable, everything fails -ENODEV */
 	/*
-	 * Highest bus address the device can reach (edu: 28 bits). PCI buses
-	 * fill it at open from the device's id when 0; a driver may lower it
-	 * in probe. DMA regions mapped later stay below it.
+	 * Highest bus address the device can reach (edu: 28 bits), and whether
+	 * its bus addresses are physical ones: both from the driver matched at
+	 * open, before the first DMA region is mapped.
 	 */
 	uint64_t dma_mask;
+	bool dma_physical;
 };
 
 extern const struct drv_dev_ops drv_dev_dsim;
 extern const struct drv_dev_ops drv_dev_edu;
+
+/* dev/registry.c: the driver whose id table names vendor:device, or NULL. */
+const struct drv_dev_ops *drv_driver_match(uint16_t vendor, uint16_t device);
+/* Appends "dsim 1af4:1110, edu 1234:11e8" (every driver's ids) to buf. */
+void drv_driver_list(char *buf, size_t len);
 
 #endif

@@ -584,8 +584,14 @@ static bool dsim_irq_enable(drv_queue *q, bool on)
 	return (__atomic_load_n(&c->flags, __ATOMIC_ACQUIRE) & DSIM_CQE_F_PHASE) == dq->phase;
 }
 
+/* devsim's own id, also the one the sim bus reports. */
+static const struct drv_pci_id dsim_ids[] = { { DSIM_PCI_VENDOR, DSIM_PCI_DEVICE }, { 0, 0 } };
+
 const struct drv_dev_ops drv_dev_dsim = {
 	.name = "dsim",
+	.ids = dsim_ids,
+	/* Behind ivshmem, devsim on the host writes guest RAM by physical address. */
+	.flags = DRV_DRIVER_DMA_PHYSICAL,
 	.probe = dsim_probe,
 	.remove = dsim_remove,
 	.queue_create = dsim_queue_create,

@@ -392,8 +392,6 @@ static int edu_probe(drv_dev *dev)
 	/* Leftovers of an earlier user must not look like our completions. */
 	wr(e, EDU_REG_STATUS, 0);
 	wr(e, EDU_REG_IRQ_ACK, rd(e, EDU_REG_IRQ_STATUS));
-	if (!dev->dma_mask || dev->dma_mask > EDU_DMA_MASK)
-		dev->dma_mask = EDU_DMA_MASK;
 	dev->drv_priv = e;
 
 	struct drv_info *info = &dev->info;
@@ -546,8 +544,12 @@ static bool edu_irq_enable(drv_queue *q, bool on)
 	return rd(e, EDU_REG_IRQ_STATUS) != 0;
 }
 
+static const struct drv_pci_id edu_ids[] = { { EDU_VENDOR_ID, EDU_DEVICE_ID }, { 0, 0 } };
+
 const struct drv_dev_ops drv_dev_edu = {
 	.name = "edu",
+	.ids = edu_ids,
+	.dma_mask = EDU_DMA_MASK,
 	.probe = edu_probe,
 	.remove = edu_remove,
 	.queue_create = edu_queue_create,
