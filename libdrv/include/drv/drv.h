@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <errno.h>
 #include <stdint.h>
+#include <string.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -255,10 +256,15 @@ struct drv_req {
 
 #define DRV_RESULT_TRUNCATED (1u << 0) /* event payload did not fit */
 
+/* memset, not a compound literal: C++ has none, nor (before C++20) designated initializers. */
 static inline void drv_prep(struct drv_req *r, enum drv_op op, uint64_t offset, void *data,
 			    size_t len)
 {
-	*r = (struct drv_req){ .op = (uint8_t)op, .offset = offset, .data = data, .len = len };
+	memset(r, 0, sizeof(*r));
+	r->op = (uint8_t)op;
+	r->offset = offset;
+	r->data = data;
+	r->len = len;
 }
 
 static inline void drv_prep_nop(struct drv_req *r)

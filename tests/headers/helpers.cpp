@@ -1,0 +1,32 @@
+// SPDX-License-Identifier: MIT
+// Calls every inline helper of the installed headers from C++, with the
+// argument types a C++ caller has, so that their bodies are compiled as C++
+// in a real call (check.sh includes every installed header before this file
+// and checks that each helper is called here). Compiled, never run.
+#include <drv/drv.h>
+#include <drv/edu.h>
+
+int main()
+{
+	static char data[64];
+	static const char in[] = "in";
+	drv_buf *buf = nullptr;
+	const drv_sge sgl[2] = { { buf, 0, 16 }, { buf, 16, 16 } };
+	drv_req r[10];
+
+	drv_prep(&r[0], DRV_OP_READ, 0, data, sizeof(data));
+	drv_prep_nop(&r[1]);
+	drv_prep_read(&r[2], 512, data, sizeof(data));
+	drv_prep_write(&r[3], 512, in, sizeof(in));
+	drv_prep_read_buf(&r[4], 0, buf, 0, 16);
+	drv_prep_write_buf(&r[5], 0, buf, 16, 16);
+	drv_prep_rw_sgl(&r[6], DRV_OP_WRITE, 0, sgl, 2);
+	drv_prep_flush(&r[7]);
+	drv_prep_control(&r[8], EDU_CTL_LIVENESS, in, sizeof(in), data, sizeof(data));
+	drv_prep_wait_event(&r[9], data, sizeof(data));
+
+	int done = 0;
+	for (const drv_req &req : r)
+		done += drv_req_done(&req);
+	return done;
+}
