@@ -47,11 +47,21 @@ grep -qx "libdrv_DIR:PATH=$prefix/$LIBDIR/cmake/libdrv" "$tmp/cmake-build/CMakeC
 	fail "find_package did not take libdrv from $prefix"
 quiet "$CMAKE" --build "$tmp/cmake-build"
 check_ok "$tmp/cmake-build/consumer"
+check_ok "$tmp/cmake-build/consumer_static"
+step "without libdrv-sim, sim:inproc is refused with a message saying what to link"
+if "$tmp/cmake-build/consumer_nosim" >"$tmp/out" 2>&1; then
+	fail "consumer_nosim opened sim:inproc without libdrv-sim"
+fi
+cat "$tmp/out"
+grep -q "link libdrv-sim" "$tmp/out" || fail "consumer_nosim's error does not say to link libdrv-sim"
+if nm -D "$tmp/cmake-build/consumer_nosim" | grep -q devsim; then
+	fail "consumer_nosim carries devsim symbols"
+fi
 
 step "pkg-config libdrv with PKG_CONFIG_PATH=$prefix/$LIBDIR/pkgconfig"
 export PKG_CONFIG_PATH=$prefix/$LIBDIR/pkgconfig
-flags=$(pkg-config --cflags --libs libdrv)
-echo "pkg-config --cflags --libs libdrv: $flags"
+flags=$(pkg-config --cflags --libs libdrv libdrv-sim)
+echo "pkg-config --cflags --libs libdrv libdrv-sim: $flags"
 real_prefix=$(realpath "$prefix")
 for flag in $flags; do
 	case $flag in

@@ -21,17 +21,25 @@
 
 #include "bus/bus.h"
 #include "dev/devdrv.h"
-#include "devsim/devsim.h"
+#include "drv/sim.h"
 #include "devsim/dsim_hw.h"
 #include "devsim/proto.h"
 #include "error.h"
 
 #define SIM_BUS_BASE 0x100000000ull /* bus addresses start at 4 GiB */
+
+static const struct drv_sim_inproc_ops *inproc_ops; /* libdrv-sim's, once loaded */
+
+DRV_API void drv_sim_register_inproc(const struct drv_sim_inproc_ops *ops)
+{
+	__atomic_store_n(&inproc_ops, ops, __ATOMIC_RELEASE);
+}
 #define SIM_REPLY_TIMEOUT_S 10
 
 struct sim_bus {
 	int sock;
-	struct devsim_inproc *inproc;
+	void *inproc; /* the in-process device, or NULL */
+	const struct drv_sim_inproc_ops *inproc_ops;
 	pthread_mutex_t lock; /* one request/reply on the socket at a time */
 	void *regs;
 	unsigned num_kicks, num_vectors;
@@ -153,11 +161,17 @@ static int sim_open(drv_dev *dev, const char *addr, const struct drv_open_opts *
 	int rc;
 	if (strncmp(addr, "inproc", 6) == 0 && (addr[6] == 0 || addr[6] == '?')) {
 		snprintf(dev->info.address, sizeof(dev->info.address), "inproc");
-		char err[256];
-		rc = devsim_start_inproc(addr[6] ? addr + 7 : "", &s->sock, &s->inproc, err,
-					 sizeof(err));
+		const struct drv_sim_inproc_ops *ops =
+		    __atomic_load_n(&inproc_ops, __ATOMIC_ACQUIRE);
+		if (!ops)
+			return drv_fail(-ENOTSUP,
+					"sim:inproc needs the simulator library: link libdrv-sim "
+					"(pkg-config libdrv-sim, or CMake libdrv::sim)");
+		char err[256] = "";
+		rc = ops->start(addr[6] ? addr + 7 : "", &s->sock, &s->inproc, err, sizeof(err));
 		if (rc)
 			return drv_fail(rc, "sim:inproc: %s", err[0] ? err : strerror(-rc));
+		s->inproc_ops = ops;
 	} else {
 		snprintf(dev->info.address, sizeof(dev->info.address), "%s", addr);
 		rc = connect_path(addr, &s->sock);
@@ -182,7 +196,8 @@ static void sim_close(drv_dev *dev)
 	if (s->sock >= 0)
 		close(s->sock);
 	/* The device thread sees the hang-up, then stops and frees the device. */
-	devsim_stop_inproc(s->inproc);
+	if (s->inproc)
+		s->inproc_ops->stop(s->inproc);
 	pthread_mutex_destroy(&s->lock);
 	free(s);
 	dev->bus_priv = NULL;
