@@ -9,8 +9,9 @@
  *
  * Every function returns 0 or a count on success and a negative errno on
  * failure; drv_errmsg() then says in words what went wrong and what to do.
- * No function starts a thread: completions are processed by the thread that
- * waits, reaps or tests.
+ * libdrv starts no thread: completions are processed by the thread that
+ * waits, reaps or tests. (The simulated device of sim:inproc, which lives
+ * in the opt-in libdrv-sim, runs on a thread of its own, as a device would.)
  */
 #ifndef DRV_DRV_H
 #define DRV_DRV_H
