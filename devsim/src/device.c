@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "drv_support/cpu.h"
 #include "model.h"
 #include "regs.h"
 
@@ -29,18 +30,7 @@
 
 uint64_t dsim_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
+	return drv_monotonic_ns();
 }
 
 /*
@@ -454,7 +444,7 @@ int dsim_dev_run(struct dsim_dev *d)
 		unsigned work = process(d, d->admin_kicked);
 		int timeout = -1;
 		if (poll_step(d, work)) {
-			cpu_relax();
+			drv_cpu_relax();
 			/* Idle for a while: let a driver thread sharing this core run. */
 			if (d->now_ns - d->last_work_ns >= POLL_YIELD_NS &&
 			    d->now_ns - d->last_yield_ns >= POLL_YIELD_NS) {

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "devsim/dsim_hw.h"
+#include "drv_support/mmio.h"
 
 static inline uint32_t *dsim_reg32_ptr(uint8_t *page, uint32_t off)
 {
@@ -22,22 +23,22 @@ static inline uint64_t *dsim_reg64_ptr(uint8_t *page, uint32_t off)
 
 static inline uint32_t dsim_rd32(uint8_t *page, uint32_t off)
 {
-	return __atomic_load_n(dsim_reg32_ptr(page, off), __ATOMIC_ACQUIRE);
+	return drv_mmio_rd32(page, off);
 }
 
 static inline uint64_t dsim_rd64(uint8_t *page, uint32_t off)
 {
-	return __atomic_load_n(dsim_reg64_ptr(page, off), __ATOMIC_ACQUIRE);
+	return drv_mmio_rd64(page, off);
 }
 
 static inline void dsim_wr32(uint8_t *page, uint32_t off, uint32_t v)
 {
-	__atomic_store_n(dsim_reg32_ptr(page, off), v, __ATOMIC_RELEASE);
+	drv_mmio_wr32(page, off, v);
 }
 
 static inline void dsim_wr64(uint8_t *page, uint32_t off, uint64_t v)
 {
-	__atomic_store_n(dsim_reg64_ptr(page, off), v, __ATOMIC_RELEASE);
+	drv_mmio_wr64(page, off, v);
 }
 
 static inline void dsim_stat_add(uint8_t *page, unsigned stat, uint64_t n)

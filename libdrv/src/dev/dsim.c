@@ -16,6 +16,7 @@
 
 #include "dev/devdrv.h"
 #include "devsim/dsim_hw.h"
+#include "drv_support/mmio.h"
 #include "error.h"
 #include "queue/queue.h"
 #include "queue/sq_ring.h"
@@ -57,22 +58,22 @@ struct dsim_queue {
 
 static uint32_t rd32(const struct dsim *d, unsigned off)
 {
-	return __atomic_load_n((volatile uint32_t *)(d->regs + off), __ATOMIC_ACQUIRE);
+	return drv_mmio_rd32(d->regs, off);
 }
 
 static uint64_t rd64(const struct dsim *d, unsigned off)
 {
-	return __atomic_load_n((volatile uint64_t *)(d->regs + off), __ATOMIC_ACQUIRE);
+	return drv_mmio_rd64(d->regs, off);
 }
 
 static void wr32(struct dsim *d, unsigned off, uint32_t v)
 {
-	__atomic_store_n((volatile uint32_t *)(d->regs + off), v, __ATOMIC_RELEASE);
+	drv_mmio_wr32(d->regs, off, v);
 }
 
 static void wr64(struct dsim *d, unsigned off, uint64_t v)
 {
-	__atomic_store_n((volatile uint64_t *)(d->regs + off), v, __ATOMIC_RELEASE);
+	drv_mmio_wr64(d->regs, off, v);
 }
 
 static void kick(drv_dev *dev, unsigned vector)

@@ -19,6 +19,7 @@
 #include "bus/pci_config.h"
 #include "dev/devdrv.h"
 #include "dev/edu_regs.h"
+#include "drv_support/mmio.h"
 #include "drv/edu.h"
 #include "error.h"
 #include "queue/queue.h"
@@ -62,12 +63,12 @@ static struct edu_dev *edu_of(drv_queue *q)
 
 static uint32_t rd(const struct edu_dev *e, unsigned reg)
 {
-	return *(volatile uint32_t *)(e->bar + reg);
+	return drv_mmio_rd32(e->bar, reg);
 }
 
 static void wr(const struct edu_dev *e, unsigned reg, uint32_t val)
 {
-	*(volatile uint32_t *)(e->bar + reg) = val;
+	drv_mmio_wr32(e->bar, reg, val);
 }
 
 /* ---- FIFO of slots ------------------------------------------------------ */

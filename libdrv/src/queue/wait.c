@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "dev/devdrv.h"
+#include "drv_support/cpu.h"
 #include "error.h"
 #include "queue/queue.h"
 
@@ -31,9 +32,7 @@ enum { EV_IRQ = 1, EV_SW = 2, EV_HEALTH = 3, EV_TIMER = 4 };
 
 DRV_API uint64_t drv_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return drv_monotonic_ns();
 }
 
 uint64_t drv_deadline(int64_t timeout_ns)
@@ -41,15 +40,6 @@ uint64_t drv_deadline(int64_t timeout_ns)
 	if (timeout_ns < 0)
 		return UINT64_MAX;
 	return drv_now_ns() + (uint64_t)timeout_ns;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
 }
 
 void drv_queue_device_gone(drv_queue *q, int err)
@@ -197,7 +187,7 @@ static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 	for (;;) {
 		pthread_mutex_unlock(&q->lock);
 		for (int i = 0; i < 32; i++)
-			cpu_relax();
+			drv_cpu_relax();
 		pthread_mutex_lock(&q->lock);
 		if (q->progress != start)
 			return;
