@@ -3,6 +3,7 @@
 // argument types a C++ caller has, so that their bodies are compiled as C++
 // in a real call (check.sh includes every installed header before this file
 // and checks that each helper is called here). Compiled, never run.
+#include <drv/driver.h>
 #include <drv/drv.h>
 #include <drv/edu.h>
 
@@ -28,5 +29,18 @@ int main()
 	int done = 0;
 	for (const drv_req &req : r)
 		done += drv_req_done(&req);
+
+	drv_request view = {};
+	view.tag = drv_driver_tag(3);
+	done += static_cast<int>(drv_request_index(&view) + drv_tag_index(view.tag));
+	done += drv_tag_is_driver(view.tag);
+
+	drv_sq_ring ring = {};
+	ring.size = drv_sq_ring_size(4);
+	if (drv_sq_room(&ring) && drv_sq_room_for_abort(&ring, 4)) {
+		done += static_cast<int>(drv_sq_index(&ring));
+		drv_sq_push(&ring);
+	}
+	drv_sq_consumed(&ring, 1);
 	return done;
 }

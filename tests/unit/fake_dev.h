@@ -110,10 +110,10 @@ static void fake_queue_destroy(drv_queue *q)
 	(void)q;
 }
 
-static int fake_post(drv_queue *q, struct drv_slot *s)
+static int fake_post(drv_queue *q, const struct drv_request *r)
 {
 	(void)q;
-	fake.posted[fake.nposted++ % 256] = s;
+	fake.posted[fake.nposted++ % 256] = drv_slot_of(r);
 	return 0;
 }
 
@@ -140,14 +140,14 @@ static int fake_reap(drv_queue *q, unsigned budget)
 	return (int)n;
 }
 
-static int fake_abort(drv_queue *q, struct drv_slot *s)
+static int fake_abort(drv_queue *q, const struct drv_request *r)
 {
 	(void)q;
 	if (fake.abort_full) {
 		fake.abort_full--;
 		return -EAGAIN;
 	}
-	fake.aborted[fake.naborted++ % 256] = s->tag;
+	fake.aborted[fake.naborted++ % 256] = r->tag;
 	return 0;
 }
 

@@ -147,7 +147,7 @@ static void batch_stops_at_the_bad_request(void **state)
 	struct drv_req *out[4];
 	assert_int_equal(drv_reap(q, out, 4, 1, 0), 1);
 	assert_ptr_equal(out[0], &bad);
-	fake_complete(fake_slot_of(q, &a)->tag, 0, 512);
+	fake_complete(fake_slot_of(q, &a)->r.tag, 0, 512);
 	assert_int_equal(drv_wait(q, &a, -1), 0);
 	assert_int_equal(a.status, 0);
 }

@@ -143,12 +143,12 @@ static void timer_ticks_only_while_in_flight(void **state)
 	assert_int_equal(its.it_interval.tv_sec, 0);
 	assert_int_equal(its.it_interval.tv_nsec, 1500000);
 	submit1(&b);
-	fake_complete(fake_slot_of(q, &a)->tag, 0, 0);
+	fake_complete(fake_slot_of(q, &a)->r.tag, 0, 0);
 	assert_int_equal(drv_wait(q, &a, (int64_t)GENEROUS_MS * 1000000), 0);
 	assert_int_equal(a.status, 0);
 	assert_int_equal(in_flight(q), 1);
 	assert_true(ticking(q)); /* b is still pending */
-	fake_complete(fake_slot_of(q, &b)->tag, 0, 0);
+	fake_complete(fake_slot_of(q, &b)->r.tag, 0, 0);
 	assert_int_equal(drv_wait(q, &b, (int64_t)GENEROUS_MS * 1000000), 0);
 	assert_int_equal(in_flight(q), 0);
 	assert_false(ticking(q));
@@ -172,7 +172,7 @@ static void queue_fd_readable_on_tick(void **state)
 	submit1(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
 	memset(s->bounce_va, 0x5a, sizeof(data)); /* what the device "read" */
-	fake_complete(s->tag, 0, sizeof(data));
+	fake_complete(s->r.tag, 0, sizeof(data));
 
 	struct drv_req *out[4] = { NULL };
 	int got = 0;
@@ -210,7 +210,7 @@ static void parked_event_keeps_the_timer_ticking(void **state)
 	}
 	assert_int_equal(drv_cancel(q, &ev), 0);
 	assert_int_equal(fake.naborted, 1);
-	fake_complete(fake_slot_of(q, &ev)->tag, -ECANCELED, 0);
+	fake_complete(fake_slot_of(q, &ev)->r.tag, -ECANCELED, 0);
 	assert_int_equal(drv_wait(q, &ev, (int64_t)GENEROUS_MS * 1000000), 0);
 	assert_int_equal(ev.status, -ECANCELED);
 	assert_false(ticking(q));
@@ -235,7 +235,7 @@ static void *complete_while_asleep(void *arg)
 		if (q->fd_sleeping) {
 			c->saw_sleeper = true;
 			c->saw_ticking = ticking(q);
-			fake_complete(fake_slot_of(q, c->r)->tag, 0, 0);
+			fake_complete(fake_slot_of(q, c->r)->r.tag, 0, 0);
 			pthread_mutex_unlock(&q->lock);
 			return NULL;
 		}

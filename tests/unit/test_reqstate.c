@@ -9,7 +9,7 @@
 
 static void finish(struct drv_req *r, int status, uint64_t result)
 {
-	fake_complete(fake_slot_of(q, r)->tag, status, result);
+	fake_complete(fake_slot_of(q, r)->r.tag, status, result);
 }
 
 static void buffered_read_copies_out(void **state)
@@ -46,9 +46,9 @@ static void buffered_write_copies_in(void **state)
 	fake_submit(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
 	assert_memory_equal(s->bounce_va, data, sizeof(data));
-	assert_int_equal(s->offset, 4096);
-	assert_int_equal(s->len, 300);
-	assert_int_equal(s->nseg, 1);
+	assert_int_equal(s->r.offset, 4096);
+	assert_int_equal(s->r.len, 300);
+	assert_int_equal(s->r.nseg, 1);
 	finish(&r, 0, 300);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(r.result, 300);
@@ -62,9 +62,9 @@ static void control_input_and_output(void **state)
 	drv_prep_control(&r, 2, in, sizeof(in), out, sizeof(out));
 	fake_submit(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
-	assert_int_equal(s->in.len, sizeof(in));
-	assert_int_equal(s->code, 2);
-	char *in_va = (char *)q->bounce.va + (s->in.bus - drv_buf_bus(&q->bounce));
+	assert_int_equal(s->r.in.len, sizeof(in));
+	assert_int_equal(s->r.code, 2);
+	char *in_va = (char *)q->bounce.va + (s->r.in.bus - drv_buf_bus(&q->bounce));
 	assert_string_equal(in_va, "ping");
 	strcpy(s->bounce_va, "pong");
 	finish(&r, 0, 12345); /* a control result is a value, not a length */

@@ -72,14 +72,14 @@ static void sg_request_maps_each_entry(void **state)
 	struct drv_req *rp = &r;
 	assert_int_equal(drv_submit(q, &rp, 1), 1);
 	struct drv_slot *s = fake_slot_of(q, &r);
-	assert_int_equal(s->nseg, 2);
+	assert_int_equal(s->r.nseg, 2);
 	assert_int_equal(s->seg[0].bus, drv_buf_bus(a));
 	assert_int_equal(s->seg[0].len, 8192);
 	assert_int_equal(s->seg[1].bus, drv_buf_bus(b) + 512);
 	assert_int_equal(s->seg[1].len, 1000);
 	assert_int_equal(a->inflight, 2);
 	assert_int_equal(b->inflight, 1);
-	fake_complete(s->tag, 0, r.len);
+	fake_complete(s->r.tag, 0, r.len);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(r.status, 0);
 	assert_int_equal(a->inflight, 0);

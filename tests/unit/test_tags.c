@@ -25,12 +25,12 @@ static void reused_slot_gets_a_new_generation(void **state)
 	struct drv_req *rp = &r;
 	drv_prep_nop(&r);
 	assert_int_equal(drv_submit(q, &rp, 1), 1);
-	uint32_t first = fake_slot_of(q, &r)->tag;
+	uint32_t first = fake_slot_of(q, &r)->r.tag;
 	assert_int_equal(DRV_TAG_GEN(first), 1); /* generation 0 never used */
 	fake_complete(first, 0, 0);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(drv_submit(q, &rp, 1), 1);
-	uint32_t second = fake_slot_of(q, &r)->tag;
+	uint32_t second = fake_slot_of(q, &r)->r.tag;
 	assert_int_equal(DRV_TAG_SLOT(second), DRV_TAG_SLOT(first));
 	assert_int_not_equal(second, first);
 	/* The old tag now names nothing. */
@@ -53,7 +53,7 @@ static void generation_skips_reserved_values(void **state)
 	struct drv_req *rp = &r;
 	drv_prep_nop(&r);
 	assert_int_equal(drv_submit(q, &rp, 1), 1);
-	fake_complete(fake_slot_of(q, &r)->tag, 0, 0);
+	fake_complete(fake_slot_of(q, &r)->r.tag, 0, 0);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	/* Wrapped past the driver's generation and past 0. */
 	assert_int_equal(q->slots[0].gen, 1);
@@ -77,9 +77,9 @@ static void full_queue_pushes_back(void **state)
 	/* All three tags are distinct slots. */
 	uint32_t seen = 0;
 	for (int i = 0; i < 3; i++)
-		seen |= 1u << DRV_TAG_SLOT(fake_slot_of(q, &r[i])->tag);
+		seen |= 1u << DRV_TAG_SLOT(fake_slot_of(q, &r[i])->r.tag);
 	assert_int_equal(seen, 7);
-	fake_complete(fake_slot_of(q, &r[1])->tag, 0, 0);
+	fake_complete(fake_slot_of(q, &r[1])->r.tag, 0, 0);
 	assert_int_equal(drv_wait(q, &r[1], -1), 0);
 	assert_int_equal(drv_submit(q, rp + 3, 1), 1);
 	fake_close(dev);

@@ -22,7 +22,7 @@ static void deadline_quarantines_until_the_device_answers(void **state)
 	r.timeout_ns = 5 * MS;
 	fake_submit(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
-	uint32_t tag = s->tag;
+	uint32_t tag = s->r.tag;
 	size_t bounce_off = s->bounce_off;
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(r.status, -ETIMEDOUT);
@@ -72,14 +72,14 @@ static void cancel_completes_as_the_device_says(void **state)
 	assert_int_equal(drv_cancel(q, &a), 0);
 	assert_int_equal(drv_cancel(q, &a), 0); /* once is enough: no second abort */
 	assert_int_equal(fake.naborted, 1);
-	assert_int_equal(fake.aborted[0], fake_slot_of(q, &a)->tag);
-	fake_complete(fake_slot_of(q, &a)->tag, -ECANCELED, 0);
+	assert_int_equal(fake.aborted[0], fake_slot_of(q, &a)->r.tag);
+	fake_complete(fake_slot_of(q, &a)->r.tag, -ECANCELED, 0);
 	assert_int_equal(drv_wait(q, &a, -1), 0);
 	assert_int_equal(a.status, -ECANCELED);
 	assert_int_equal(drv_cancel(q, &a), -ENOENT); /* no longer pending */
 	/* The device finished b before the abort reached it. */
 	assert_int_equal(drv_cancel_all(q), 1);
-	fake_complete(fake_slot_of(q, &b)->tag, 0, 0);
+	fake_complete(fake_slot_of(q, &b)->r.tag, 0, 0);
 	assert_int_equal(drv_wait(q, &b, -1), 0);
 	assert_int_equal(b.status, 0);
 	struct drv_queue_stats st;
@@ -102,14 +102,14 @@ static void refused_aborts_are_sent_again(void **state)
 	fake.abort_full = 3;
 	assert_int_equal(drv_cancel_all(q), 2);
 	assert_int_equal(fake.naborted, 0);
-	fake_complete(fake_slot_of(q, &b)->tag, 0, 0); /* b finishes before its abort goes */
+	fake_complete(fake_slot_of(q, &b)->r.tag, 0, 0); /* b finishes before its abort goes */
 	assert_int_equal(drv_test(q, &b), 0);
 	assert_int_equal(b.status, 0);
 	assert_int_equal(fake.naborted, 0); /* the third refusal */
 	assert_int_equal(drv_test(q, &a), -EINPROGRESS);
 	assert_int_equal(fake.naborted, 1);
-	assert_int_equal(fake.aborted[0], fake_slot_of(q, &a)->tag);
-	fake_complete(fake_slot_of(q, &a)->tag, -ECANCELED, 0);
+	assert_int_equal(fake.aborted[0], fake_slot_of(q, &a)->r.tag);
+	fake_complete(fake_slot_of(q, &a)->r.tag, -ECANCELED, 0);
 	assert_int_equal(drv_wait(q, &a, -1), 0);
 	assert_int_equal(a.status, -ECANCELED);
 	assert_int_equal(q->aborts_deferred, 0);
@@ -131,7 +131,7 @@ static void reap_waits_while_every_slot_is_quarantined(void **state)
 		set[i] = &r[i];
 	}
 	assert_int_equal(drv_submit(q, set, 8), 8);
-	uint32_t tag = fake_slot_of(q, &r[3])->tag;
+	uint32_t tag = fake_slot_of(q, &r[3])->r.tag;
 	assert_int_equal(drv_wait_all(q, set, 8, -1), 0);
 	struct drv_queue_stats st;
 	drv_queue_stats(q, &st);
@@ -166,7 +166,7 @@ static void a_full_reap_budget_leaves_the_fd_readable(void **state)
 	for (int i = 0; i < 8; i++)
 		fake_complete(0xdead0000u + (uint32_t)i, 0, 0); /* stale: consumed, rejected */
 	for (int i = 0; i < 8; i++)
-		fake_complete(fake_slot_of(q, &r[i])->tag, 0, 0);
+		fake_complete(fake_slot_of(q, &r[i])->r.tag, 0, 0);
 	struct drv_req *out[8];
 	assert_int_equal(drv_reap(q, out, 8, 0, 0), 8); /* 16 consumed: 8 stale, 8 done */
 	struct pollfd pfd = { .fd = drv_queue_fd(q), .events = POLLIN };
@@ -174,7 +174,7 @@ static void a_full_reap_budget_leaves_the_fd_readable(void **state)
 	for (int i = 0; i < 9; i++)
 		fake_complete(0xdead0100u + (uint32_t)i, 0, 0);
 	for (int i = 0; i < 8; i++)
-		fake_complete(fake_slot_of(q, &r[i])->tag, 0, 0);
+		fake_complete(fake_slot_of(q, &r[i])->r.tag, 0, 0);
 	assert_int_equal(drv_reap(q, out, 8, 0, 0), 7); /* budget spent before the last */
 	assert_int_equal(poll(&pfd, 1, 0), 1);
 	assert_int_equal(drv_reap(q, out, 8, 0, 0), 1);
@@ -249,7 +249,7 @@ static void threads_share_a_queue(void **state)
 	for (int i = 3; i >= 0; i--) {
 		for (int k = 0; k < 2; k++) {
 			pthread_mutex_lock(&q->lock);
-			fake_complete(fake_slot_of(q, &w[k].req[i])->tag, 0, (uint64_t)i);
+			fake_complete(fake_slot_of(q, &w[k].req[i])->r.tag, 0, (uint64_t)i);
 			pthread_mutex_unlock(&q->lock);
 		}
 	}

@@ -27,7 +27,7 @@ static void unknown_tags_are_rejected(void **state)
 	fake_submit(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
 	memset(s->bounce_va, 'X', sizeof(data));
-	uint32_t tag = s->tag;
+	uint32_t tag = s->r.tag;
 	fake_complete(DRV_TAG(200, 1), 0, 8);                   /* slot out of range */
 	fake_complete(DRV_TAG(DRV_TAG_SLOT(tag) + 1, 1), 0, 8); /* free slot */
 	fake_complete(DRV_TAG(DRV_TAG_SLOT(tag), DRV_TAG_GEN(tag) + 1), 0, 8); /* wrong gen */
@@ -49,7 +49,7 @@ static void duplicate_completion_is_rejected(void **state)
 	struct drv_req r;
 	drv_prep_read(&r, 0, data, sizeof(data));
 	fake_submit(&r);
-	uint32_t tag = fake_slot_of(q, &r)->tag;
+	uint32_t tag = fake_slot_of(q, &r)->r.tag;
 	fake_complete(tag, 0, 0);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	/* The caller reuses its buffer; the device repeats itself. */
@@ -68,19 +68,19 @@ static void stale_tag_after_reuse_is_rejected(void **state)
 	struct drv_req r;
 	drv_prep_read(&r, 0, a, sizeof(a));
 	fake_submit(&r);
-	uint32_t old = fake_slot_of(q, &r)->tag;
+	uint32_t old = fake_slot_of(q, &r)->r.tag;
 	fake_complete(old, 0, 0);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	drv_prep_read(&r, 0, b, sizeof(b));
 	fake_submit(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
-	assert_int_equal(DRV_TAG_SLOT(s->tag), DRV_TAG_SLOT(old));
+	assert_int_equal(DRV_TAG_SLOT(s->r.tag), DRV_TAG_SLOT(old));
 	memset(s->bounce_va, 'S', sizeof(b));
 	fake_complete(old, 0, sizeof(b)); /* late answer for the previous use */
 	assert_int_equal(drv_wait(q, &r, 0), -ETIMEDOUT);
 	assert_int_equal(rejected(), 1);
 	assert_int_equal(b[0], 0);
-	fake_complete(s->tag, 0, sizeof(b));
+	fake_complete(s->r.tag, 0, sizeof(b));
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(b[0], 'S');
 }
@@ -95,7 +95,7 @@ static void oversized_result_fails_the_request(void **state)
 	drv_prep_read(&r, 0, data, sizeof(data));
 	fake_submit(&r);
 	memset(fake_slot_of(q, &r)->bounce_va, 'B', 4096);
-	fake_complete(fake_slot_of(q, &r)->tag, 0, 4096);
+	fake_complete(fake_slot_of(q, &r)->r.tag, 0, 4096);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(r.status, -EPROTO);
 	assert_int_equal(r.result, 0);
@@ -104,7 +104,7 @@ static void oversized_result_fails_the_request(void **state)
 	/* The slot is free again and works. */
 	drv_prep_nop(&r);
 	fake_submit(&r);
-	fake_complete(fake_slot_of(q, &r)->tag, 0, 0);
+	fake_complete(fake_slot_of(q, &r)->r.tag, 0, 0);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(r.status, 0);
 }
@@ -116,12 +116,12 @@ static void event_and_write_results_are_bounded_too(void **state)
 	struct drv_req r;
 	drv_prep_wait_event(&r, ev, sizeof(ev));
 	fake_submit(&r);
-	fake_complete(fake_slot_of(q, &r)->tag, 0, 9);
+	fake_complete(fake_slot_of(q, &r)->r.tag, 0, 9);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(r.status, -EPROTO);
 	drv_prep_write(&r, 0, ev, sizeof(ev));
 	fake_submit(&r);
-	fake_complete(fake_slot_of(q, &r)->tag, 0, 1u << 31);
+	fake_complete(fake_slot_of(q, &r)->r.tag, 0, 1u << 31);
 	assert_int_equal(drv_wait(q, &r, -1), 0);
 	assert_int_equal(r.status, -EPROTO);
 	assert_int_equal(rejected(), 2);

@@ -44,11 +44,11 @@ struct drv_dev_ops {
 	int (*queue_create)(drv_queue *q);
 	void (*queue_destroy)(drv_queue *q);
 	/*
-	 * Hands the mapped request in slot s to the device without ringing its
+	 * Hands the mapped request r to the device without ringing its
 	 * doorbell. Returns 0, or -errno when the device cannot take this
 	 * request (the queue layer then fails it with that status).
 	 */
-	int (*post)(drv_queue *q, struct drv_slot *s);
+	int (*post)(drv_queue *q, const struct drv_request *r);
 	/* Publishes everything posted since the last commit; at most one doorbell. */
 	void (*commit)(drv_queue *q);
 	/*
@@ -58,11 +58,11 @@ struct drv_dev_ops {
 	 */
 	int (*reap)(drv_queue *q, unsigned budget);
 	/*
-	 * Asks the device to give back slot s early. 0: it will complete (as
+	 * Asks the device to give back request r early. 0: it will complete (as
 	 * aborted or done); -EOPNOTSUPP: the device cannot abort it, the slot
 	 * completes when the device finishes it.
 	 */
-	int (*abort)(drv_queue *q, struct drv_slot *s);
+	int (*abort)(drv_queue *q, const struct drv_request *r);
 	/*
 	 * Interrupts on (true) or off. Turning them on returns true when
 	 * completions are already waiting, so a waiter never sleeps on a

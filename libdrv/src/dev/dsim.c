@@ -4,8 +4,9 @@
  * Each libdrv queue owns one hardware queue: a submission ring of 64-byte
  * entries and a completion ring of 16-byte entries with a phase bit. The
  * submission ring carries requests and ABORTs and is sized and filled by
- * the rules of queue/sq_ring.h, so a request always finds room and no entry
- * is written before the device consumed the one there. The device never
+ * the ring rules of drv/driver.h, so a request always finds room and no entry
+ * is written before the device consumed the one there (learnt from the
+ * SQ head each completion carries). The device never
  * overruns the completion ring: it fetches only while it can reserve a
  * completion entry for what it fetches (docs/dsim.md).
  */
@@ -19,7 +20,6 @@
 #include "drv_support/mmio.h"
 #include "error.h"
 #include "queue/queue.h"
-#include "queue/sq_ring.h"
 
 #define REGISTER_WAIT_NS 2000000000ull
 #define IVSHMEM_DOORBELL 0x0c /* BAR0 register: write (peer << 16) | vector */
@@ -309,10 +309,8 @@ static int alloc_rings(drv_queue *q, struct dsim_queue *dq, uint32_t size)
 	dq->sgl = calloc(q->depth, sizeof(*dq->sgl));
 	if (!dq->sgl)
 		return drv_fail(-ENOMEM, "out of memory for SG lists");
-	for (unsigned i = 0; i < q->depth && !err; i++) {
+	for (unsigned i = 0; i < q->depth && !err; i++)
 		err = drv_dma_alloc(pool, q->max_sg * sizeof(struct dsim_sge), 64, 1, &dq->sgl[i]);
-		q->slots[i].hw = &dq->sgl[i];
-	}
 	return err;
 }
 
@@ -421,43 +419,34 @@ static void dsim_queue_destroy(drv_queue *q)
 	put_queue_id(dev, q->id);
 }
 
-/* The ring looks full (or too full for an abort): read how far the device has fetched. */
-static void refresh_head(drv_queue *q, struct dsim_queue *dq)
-{
-	drv_sq_consumed(&dq->ring, rd32(q->dev->drv_priv, DSIM_REG_Q(q->id, DSIM_Q_SQ_HEAD)));
-}
-
 /* Fills the ring entry in place: every field is written once, no copy. */
-static int dsim_post(drv_queue *q, struct drv_slot *s)
+static int dsim_post(drv_queue *q, const struct drv_request *rq)
 {
 	struct dsim_queue *dq = q->hw;
-	if (!drv_sq_room(&dq->ring)) {
-		refresh_head(q, dq);
-		if (!drv_sq_room(&dq->ring))
-			return -EAGAIN; /* only a device that stopped fetching gets here */
-	}
+	if (!drv_sq_room(&dq->ring))
+		return -EAGAIN; /* only a device that stopped fetching gets here */
 	struct dsim_sqe *e = &((struct dsim_sqe *)dq->sq.va)[drv_sq_index(&dq->ring)];
-	e->opcode = s->op;
+	e->opcode = rq->op;
 	e->flags = 0;
 	e->sg_count = 0;
-	e->tag = s->tag;
-	e->offset = s->offset;
-	e->length = s->len;
-	e->code = s->code;
-	e->addr = s->nseg ? s->seg[0].bus : 0;
-	e->in_addr = s->in.bus;
-	e->in_length = s->in.len;
+	e->tag = rq->tag;
+	e->offset = rq->offset;
+	e->length = rq->len;
+	e->code = rq->code;
+	e->addr = rq->nseg ? rq->seg[0].bus : 0;
+	e->in_addr = rq->in.bus;
+	e->in_length = rq->in.len;
 	e->abort_tag = 0;
-	e->arg[0] = s->arg[0];
-	e->arg[1] = s->arg[1];
-	if (s->nseg > 1) {
-		struct drv_buf *list = s->hw;
+	e->arg[0] = rq->arg[0];
+	e->arg[1] = rq->arg[1];
+	if (rq->nseg > 1) {
+		struct drv_buf *list = &dq->sgl[drv_request_index(rq)];
 		struct dsim_sge *sge = list->va;
-		for (unsigned i = 0; i < s->nseg; i++)
+		for (unsigned i = 0; i < rq->nseg; i++)
 			sge[i] =
-			    (struct dsim_sge){ .addr = s->seg[i].bus, .length = s->seg[i].len };
+			    (struct dsim_sge){ .addr = rq->seg[i].bus, .length = rq->seg[i].len };
 		e->flags = DSIM_SQE_F_SGL;
-		e->sg_count = (uint16_t)s->nseg;
+		e->sg_count = (uint16_t)rq->nseg;
 		e->addr = drv_dma_bus(list, 0);
 	}
 	drv_sq_push(&dq->ring);
@@ -480,23 +469,20 @@ static void dsim_commit(drv_queue *q)
 /*
  * An ABORT can outlive its target (the device finishes the request before
  * it fetches the ABORT; the slot is reused and cancelled again), so aborts
- * are limited by room in the ring, not by slots (queue/sq_ring.h).
+ * are limited by room in the ring, not by slots (drv/driver.h).
  */
-static int dsim_abort(drv_queue *q, struct drv_slot *s)
+static int dsim_abort(drv_queue *q, const struct drv_request *rq)
 {
 	struct dsim_queue *dq = q->hw;
 	if (!(q->dev->info.features & DRV_FEAT_ABORT))
 		return -EOPNOTSUPP;
-	if (!drv_sq_room_for_abort(&dq->ring, q->depth)) {
-		refresh_head(q, dq);
-		if (!drv_sq_room_for_abort(&dq->ring, q->depth))
-			return -EAGAIN;
-	}
+	if (!drv_sq_room_for_abort(&dq->ring, q->depth))
+		return -EAGAIN;
 	struct dsim_sqe *ring = dq->sq.va;
 	ring[drv_sq_index(&dq->ring)] = (struct dsim_sqe){
 		.opcode = DSIM_OP_ABORT,
-		.tag = DRV_TAG(s - q->slots, DRV_TAG_GEN_DRIVER),
-		.abort_tag = s->tag,
+		.tag = drv_driver_tag(drv_request_index(rq)),
+		.abort_tag = rq->tag,
 	};
 	drv_sq_push(&dq->ring);
 	dsim_commit(q);
@@ -560,7 +546,7 @@ static int dsim_reap(drv_queue *q, unsigned budget)
 		if ((head & dq->mask) == 0)
 			dq->phase ^= DSIM_CQE_F_PHASE;
 		n++;
-		if (DRV_TAG_GEN(tag) == DRV_TAG_GEN_DRIVER)
+		if (drv_tag_is_driver(tag))
 			continue; /* an ABORT's own completion: the target reports separately */
 		uint32_t rf = flags & DSIM_CQE_F_TRUNCATED ? DRV_RESULT_TRUNCATED : 0;
 		(void)drv_queue_complete(q, tag, status ? translate(status) : 0, result, rf);

@@ -35,7 +35,7 @@ struct edu_dev {
 
 /* A ring of slot pointers; capacity fixed at queue creation. */
 struct edu_ring {
-	struct drv_slot **slot;
+	const struct drv_request **slot;
 	unsigned cap, head, count;
 };
 
@@ -73,22 +73,22 @@ static void wr(const struct edu_dev *e, unsigned reg, uint32_t val)
 
 /* ---- FIFO of slots ------------------------------------------------------ */
 
-static void ring_push(struct edu_ring *r, struct drv_slot *s)
+static void ring_push(struct edu_ring *r, const struct drv_request *rq)
 {
-	r->slot[(r->head + r->count++) % r->cap] = s;
+	r->slot[(r->head + r->count++) % r->cap] = rq;
 }
 
-static struct drv_slot *ring_at(const struct edu_ring *r, unsigned i)
+static const struct drv_request *ring_at(const struct edu_ring *r, unsigned i)
 {
 	return r->slot[(r->head + i) % r->cap];
 }
 
-static struct drv_slot *ring_pop(struct edu_ring *r)
+static const struct drv_request *ring_pop(struct edu_ring *r)
 {
-	struct drv_slot *s = r->slot[r->head];
+	const struct drv_request *rq = r->slot[r->head];
 	r->head = (r->head + 1) % r->cap;
 	r->count--;
-	return s;
+	return rq;
 }
 
 /* Removes entry i, keeping the order of the others. */
@@ -99,37 +99,37 @@ static void ring_remove(struct edu_ring *r, unsigned i)
 	r->count--;
 }
 
-static int ring_find(const struct edu_ring *r, const struct drv_slot *s)
+static int ring_find(const struct edu_ring *r, const struct drv_request *rq)
 {
 	for (unsigned i = 0; i < r->count; i++)
-		if (ring_at(r, i) == s)
+		if (ring_at(r, i) == rq)
 			return (int)i;
 	return -1;
 }
 
 /* ---- Request checks (before anything reaches the device) ----------------- */
 
-static int check_transfer(const struct drv_slot *s)
+static int check_transfer(const struct drv_request *rq)
 {
-	if (s->len == 0 || s->len > EDU_BUF_USABLE)
+	if (rq->len == 0 || rq->len > EDU_BUF_USABLE)
 		return drv_fail(
 		    -EINVAL,
 		    "edu transfer of %u bytes: give 1 to %u (QEMU 7.2 stops the whole VM "
 		    "on a 4096-byte transfer, an off-by-one in its range check)",
-		    s->len, EDU_BUF_USABLE);
-	if (s->offset > EDU_BUF_USABLE || s->len > EDU_BUF_USABLE - s->offset)
+		    rq->len, EDU_BUF_USABLE);
+	if (rq->offset > EDU_BUF_USABLE || rq->len > EDU_BUF_USABLE - rq->offset)
 		return drv_fail(
 		    -EINVAL,
 		    "edu buffer range [%llu, +%u) ends past byte %u: edu can only reach "
 		    "offset + length <= %u",
-		    (unsigned long long)s->offset, s->len, EDU_BUF_USABLE, EDU_BUF_USABLE);
-	if (s->nseg != 1)
+		    (unsigned long long)rq->offset, rq->len, EDU_BUF_USABLE, EDU_BUF_USABLE);
+	if (rq->nseg != 1)
 		return drv_fail(-EINVAL,
 				"edu has no scatter-gather: the data must be one bus-contiguous "
 				"range (it is %u)",
-				s->nseg);
-	uint64_t last = s->seg[0].bus + s->seg[0].len - 1;
-	if (s->seg[0].len != s->len || last > EDU_DMA_MASK || last < s->seg[0].bus)
+				rq->nseg);
+	uint64_t last = rq->seg[0].bus + rq->seg[0].len - 1;
+	if (rq->seg[0].len != rq->len || last > EDU_DMA_MASK || last < rq->seg[0].bus)
 		return drv_fail(-EINVAL,
 				"edu reaches only bus addresses below 256 MiB, the buffer ends at "
 				"0x%llx: allocate it with drv_buf_alloc on this device",
@@ -145,91 +145,78 @@ static int check_value(uint64_t v, const char *what)
 	return 0;
 }
 
-static int check_control(const struct drv_slot *s)
+static int check_control(const struct drv_request *rq)
 {
-	switch (s->code) {
+	switch (rq->code) {
 	case EDU_CTL_IDENTITY:
 		return 0;
 	case EDU_CTL_LIVENESS:
-		return check_value(s->arg[0], "LIVENESS");
+		return check_value(rq->arg[0], "LIVENESS");
 	case EDU_CTL_FACTORIAL:
-		return check_value(s->arg[0], "FACTORIAL");
+		return check_value(rq->arg[0], "FACTORIAL");
 	case EDU_CTL_RAISE:
-		if (s->arg[0] == 0 || s->arg[0] > UINT32_MAX || (s->arg[0] & ~EDU_IRQ_EVENT_MASK))
+		if (rq->arg[0] == 0 || rq->arg[0] > UINT32_MAX ||
+		    (rq->arg[0] & ~EDU_IRQ_EVENT_MASK))
 			return drv_fail(-EINVAL,
 					"edu RAISE value 0x%llx: give a non-zero 32-bit value "
 					"without bits 0x1 and 0x100 (the device's own)",
-					(unsigned long long)s->arg[0]);
+					(unsigned long long)rq->arg[0]);
 		return 0;
 	default:
-		return drv_fail(-EOPNOTSUPP, "edu has no control code %u (see drv/edu.h)", s->code);
+		return drv_fail(-EOPNOTSUPP, "edu has no control code %u (see drv/edu.h)",
+				rq->code);
 	}
 }
 
-static int check(const struct drv_slot *s)
+static int check(const struct drv_request *rq)
 {
-	switch (s->op) {
+	switch (rq->op) {
 	case DRV_OP_NOP:
 	case DRV_OP_FLUSH:
 		return 0;
 	case DRV_OP_READ:
 	case DRV_OP_WRITE:
-		return check_transfer(s);
+		return check_transfer(rq);
 	case DRV_OP_CONTROL:
-		return check_control(s);
+		return check_control(rq);
 	case DRV_OP_WAIT_EVENT:
-		if (s->len < sizeof(uint32_t))
+		if (rq->len < sizeof(uint32_t))
 			return drv_fail(-EINVAL, "edu events are a 32-bit value: WAIT_EVENT needs "
 						 "a buffer of at least 4 bytes");
 		return 0;
 	default:
-		return drv_fail(-EOPNOTSUPP, "edu does not support request op %u", s->op);
+		return drv_fail(-EOPNOTSUPP, "edu does not support request op %u", rq->op);
 	}
 }
 
 /* ---- Running requests ------------------------------------------------------ */
 
-/* Where the CPU sees a slot's data, for the few bytes the driver writes itself. */
-static void *data_va(const struct drv_slot *s)
+static void start_dma(struct edu_dev *e, struct edu_queue *eq, const struct drv_request *rq)
 {
-	if (s->bounce_va)
-		return s->bounce_va;
-	const struct drv_req *r = s->req;
-	if (!r)
-		return NULL;
-	if (r->buf)
-		return (char *)r->buf->va + r->buf_off;
-	if (r->sgl)
-		return (char *)r->sgl[0].buf->va + r->sgl[0].off;
-	return NULL;
-}
-
-static void start_dma(struct edu_dev *e, struct edu_queue *eq, const struct drv_slot *s)
-{
-	uint32_t edu_addr = EDU_BUF_ADDR + (uint32_t)s->offset;
-	uint32_t host = (uint32_t)s->seg[0].bus;
-	bool to_ram = s->op == DRV_OP_READ;
+	uint32_t edu_addr = EDU_BUF_ADDR + (uint32_t)rq->offset;
+	uint32_t host = (uint32_t)rq->seg[0].bus;
+	bool to_ram = rq->op == DRV_OP_READ;
 	wr(e, EDU_REG_DMA_SRC, to_ram ? edu_addr : host);
 	wr(e, EDU_REG_DMA_DST, to_ram ? host : edu_addr);
-	wr(e, EDU_REG_DMA_COUNT, s->len);
+	wr(e, EDU_REG_DMA_COUNT, rq->len);
 	eq->irq_seen &= ~EDU_IRQ_DMA;
 	wr(e, EDU_REG_DMA_CMD,
 	   EDU_DMA_RUN | (to_ram ? EDU_DMA_TO_RAM : 0) | (eq->use_irq ? EDU_DMA_IRQ : 0));
 	eq->busy = EDU_BUSY_DMA;
 }
 
-static void start_factorial(struct edu_dev *e, struct edu_queue *eq, const struct drv_slot *s)
+static void start_factorial(struct edu_dev *e, struct edu_queue *eq, const struct drv_request *rq)
 {
 	wr(e, EDU_REG_STATUS, eq->use_irq ? EDU_STATUS_IRQFACT : 0);
 	eq->irq_seen &= ~EDU_IRQ_FACT;
-	wr(e, EDU_REG_FACTORIAL, (uint32_t)s->arg[0]);
+	wr(e, EDU_REG_FACTORIAL, (uint32_t)rq->arg[0]);
 	eq->busy = EDU_BUSY_FACT;
 }
 
-static bool needs_device(const struct drv_slot *s)
+static bool needs_device(const struct drv_request *rq)
 {
-	return s->op == DRV_OP_READ || s->op == DRV_OP_WRITE ||
-	       (s->op == DRV_OP_CONTROL && s->code == EDU_CTL_FACTORIAL);
+	return rq->op == DRV_OP_READ || rq->op == DRV_OP_WRITE ||
+	       (rq->op == DRV_OP_CONTROL && rq->code == EDU_CTL_FACTORIAL);
 }
 
 /* Starts the FIFO head on the device when it is idle and the head needs it. */
@@ -237,13 +224,13 @@ static void start_head(struct edu_dev *e, struct edu_queue *eq)
 {
 	if (eq->busy != EDU_IDLE || eq->ready == 0)
 		return;
-	struct drv_slot *s = ring_at(&eq->fifo, 0);
-	if (!needs_device(s))
+	const struct drv_request *rq = ring_at(&eq->fifo, 0);
+	if (!needs_device(rq))
 		return;
-	if (s->op == DRV_OP_CONTROL)
-		start_factorial(e, eq, s);
+	if (rq->op == DRV_OP_CONTROL)
+		start_factorial(e, eq, rq);
 	else
-		start_dma(e, eq, s);
+		start_dma(e, eq, rq);
 }
 
 /* Is the running operation finished? Its interrupt bit, or without interrupts its busy bit. */
@@ -257,18 +244,18 @@ static bool head_done(struct edu_dev *e, struct edu_queue *eq)
 }
 
 /* Result of an operation that needs no device time. */
-static uint64_t run_instant(struct edu_dev *e, const struct drv_slot *s)
+static uint64_t run_instant(struct edu_dev *e, const struct drv_request *rq)
 {
-	if (s->op != DRV_OP_CONTROL)
+	if (rq->op != DRV_OP_CONTROL)
 		return 0;
-	switch (s->code) {
+	switch (rq->code) {
 	case EDU_CTL_IDENTITY:
 		return rd(e, EDU_REG_ID);
 	case EDU_CTL_LIVENESS:
-		wr(e, EDU_REG_LIVENESS, (uint32_t)s->arg[0]);
+		wr(e, EDU_REG_LIVENESS, (uint32_t)rq->arg[0]);
 		return rd(e, EDU_REG_LIVENESS);
 	case EDU_CTL_RAISE:
-		wr(e, EDU_REG_IRQ_RAISE, (uint32_t)s->arg[0]);
+		wr(e, EDU_REG_IRQ_RAISE, (uint32_t)rq->arg[0]);
 		return 0;
 	default:
 		return 0;
@@ -303,26 +290,26 @@ static int advance(drv_queue *q, struct edu_dev *e, struct edu_queue *eq, unsign
 {
 	int n = 0;
 	while ((unsigned)n < budget && eq->ready > 0) {
-		struct drv_slot *s = ring_at(&eq->fifo, 0);
+		const struct drv_request *rq = ring_at(&eq->fifo, 0);
 		uint64_t result;
 		if (eq->busy != EDU_IDLE) {
 			if (!head_done(e, eq))
 				break;
 			eq->irq_seen &= eq->busy == EDU_BUSY_DMA ? ~EDU_IRQ_DMA : ~EDU_IRQ_FACT;
-			result = eq->busy == EDU_BUSY_DMA ? s->len : rd(e, EDU_REG_FACTORIAL);
+			result = eq->busy == EDU_BUSY_DMA ? rq->len : rd(e, EDU_REG_FACTORIAL);
 			eq->busy = EDU_IDLE;
-		} else if (needs_device(s)) {
+		} else if (needs_device(rq)) {
 			start_head(e, eq);
 			continue;
 		} else {
-			result = run_instant(e, s);
+			result = run_instant(e, rq);
 			/* edu sets IRQ_STATUS during the write: collect it so raises stay apart. */
-			if (s->op == DRV_OP_CONTROL && s->code == EDU_CTL_RAISE)
+			if (rq->op == DRV_OP_CONTROL && rq->code == EDU_CTL_RAISE)
 				collect_irq(e, eq);
 		}
 		ring_pop(&eq->fifo);
 		eq->ready--;
-		drv_queue_complete(q, s->tag, 0, result, 0);
+		drv_queue_complete(q, rq->tag, 0, result, 0);
 		n++;
 	}
 	start_head(e, eq);
@@ -337,11 +324,11 @@ static int deliver_events(drv_queue *q, struct edu_queue *eq, unsigned budget)
 		uint32_t value = eq->backlog[eq->backlog_head];
 		eq->backlog_head = (eq->backlog_head + 1) % EDU_EVENT_BACKLOG;
 		eq->backlog_count--;
-		struct drv_slot *s = ring_pop(&eq->parked);
-		void *va = data_va(s);
+		const struct drv_request *rq = ring_pop(&eq->parked);
+		void *va = rq->cpu;
 		if (va)
 			memcpy(va, &value, sizeof(value));
-		drv_queue_complete(q, s->tag, 0, sizeof(value), 0);
+		drv_queue_complete(q, rq->tag, 0, sizeof(value), 0);
 		n++;
 	}
 	return n;
@@ -445,8 +432,8 @@ static int edu_queue_create(drv_queue *q)
 	if (taken)
 		return drv_fail(-EBUSY, "edu has a single queue: destroy the other one first");
 	struct edu_queue *eq = calloc(1, sizeof(*eq));
-	struct drv_slot **fifo = calloc(q->depth, sizeof(*fifo));
-	struct drv_slot **parked = calloc(q->depth, sizeof(*parked));
+	const struct drv_request **fifo = calloc(q->depth, sizeof(*fifo));
+	const struct drv_request **parked = calloc(q->depth, sizeof(*parked));
 	if (!eq || !fifo || !parked) {
 		free(eq);
 		free(fifo);
@@ -479,17 +466,17 @@ static void edu_queue_destroy(drv_queue *q)
 	q->hw = NULL;
 }
 
-static int edu_post(drv_queue *q, struct drv_slot *s)
+static int edu_post(drv_queue *q, const struct drv_request *rq)
 {
 	struct edu_queue *eq = q->hw;
-	int err = check(s);
+	int err = check(rq);
 	if (err)
 		return err;
 	/* The queue layer never has more slots out than the depth both rings hold. */
-	if (s->op == DRV_OP_WAIT_EVENT)
-		ring_push(&eq->parked, s);
+	if (rq->op == DRV_OP_WAIT_EVENT)
+		ring_push(&eq->parked, rq);
 	else
-		ring_push(&eq->fifo, s);
+		ring_push(&eq->fifo, rq);
 	return 0;
 }
 
@@ -509,14 +496,14 @@ static int edu_reap(drv_queue *q, unsigned budget)
 	return n + deliver_events(q, eq, budget - (unsigned)n);
 }
 
-static int edu_abort(drv_queue *q, struct drv_slot *s)
+static int edu_abort(drv_queue *q, const struct drv_request *rq)
 {
 	struct edu_queue *eq = q->hw;
-	int i = ring_find(&eq->parked, s);
+	int i = ring_find(&eq->parked, rq);
 	if (i >= 0) {
 		ring_remove(&eq->parked, (unsigned)i);
 	} else {
-		i = ring_find(&eq->fifo, s);
+		i = ring_find(&eq->fifo, rq);
 		if (i < 0)
 			return -ENOENT;
 		if (i == 0 && eq->busy != EDU_IDLE)
@@ -525,7 +512,7 @@ static int edu_abort(drv_queue *q, struct drv_slot *s)
 		if ((unsigned)i < eq->ready)
 			eq->ready--;
 	}
-	drv_queue_complete(q, s->tag, -ECANCELED, 0, 0);
+	drv_queue_complete(q, rq->tag, -ECANCELED, 0, 0);
 	return 0;
 }
 

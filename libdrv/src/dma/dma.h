@@ -12,12 +12,9 @@
 #include <stdint.h>
 
 #include "bus/bus.h"
+#include "drv/driver.h"
 
 /* One device-visible contiguous range. */
-struct drv_seg {
-	uint64_t bus;
-	uint32_t len;
-};
 
 #define DRV_DMA_MAX_REGIONS 16
 

@@ -23,7 +23,7 @@ int drv_slot_abort(drv_queue *q, struct drv_slot *s)
 {
 	if (drv_queue_quiet(q))
 		return 0;
-	int err = q->dev->ops->abort(q, s);
+	int err = q->dev->ops->abort(q, &s->r);
 	if (err == -EAGAIN) {
 		if (!s->abort_deferred) {
 			s->abort_deferred = true;
@@ -47,7 +47,7 @@ void drv_queue_resend_aborts(drv_queue *q)
 		struct drv_slot *s = &q->slots[i];
 		if (!s->abort_deferred)
 			continue;
-		int err = q->dev->ops->abort(q, s);
+		int err = q->dev->ops->abort(q, &s->r);
 		if (err == -EAGAIN)
 			return;
 		drv_slot_abort_forget(q, s);

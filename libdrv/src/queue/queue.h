@@ -9,6 +9,7 @@
 #define DRV_QUEUE_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -32,40 +33,40 @@ enum drv_req_state {
 };
 
 /*
- * Tags carry a generation so stale or duplicate completions are caught.
- * Generation 0 is never used (a zeroed entry matches nothing) and
- * generation DRV_TAG_GEN_DRIVER is left to drivers for their own entries
- * (dsim's ABORT commands), so no request tag collides with them.
+ * Tags carry a generation so stale or duplicate completions are caught
+ * (drv/driver.h). Generation 0 is never used (a zeroed entry matches
+ * nothing) and generation DRV_TAG_GEN_DRIVER is left to drivers for their
+ * own entries (dsim's ABORT commands), so no request tag collides with them.
  */
-#define DRV_TAG_SLOT_BITS 16
-#define DRV_TAG(slot, gen) ((uint32_t)(slot) | ((uint32_t)(gen) << DRV_TAG_SLOT_BITS))
-#define DRV_TAG_SLOT(tag) ((tag) & ((1u << DRV_TAG_SLOT_BITS) - 1))
-#define DRV_TAG_GEN(tag) ((tag) >> DRV_TAG_SLOT_BITS)
-#define DRV_TAG_GEN_DRIVER 0xffffu
+#define DRV_TAG(slot, gen) ((uint32_t)(slot) | ((uint32_t)(gen) << DRV_TAG_INDEX_BITS))
+#define DRV_TAG_SLOT(tag) drv_tag_index(tag)
+#define DRV_TAG_GEN(tag) ((tag) >> DRV_TAG_INDEX_BITS)
 #define DRV_QUEUE_MAX_DEPTH 4096u
+_Static_assert(DRV_QUEUE_MAX_DEPTH <= 1u << DRV_TAG_INDEX_BITS, "slot indices must fit a tag");
 
-/* A request as the device driver sees it: everything resolved to bus addresses. */
+/*
+ * A request while it owns a slot. `r` is what the driver is handed
+ * (drv/driver.h); the rest is the queue layer's bookkeeping.
+ */
 struct drv_slot {
+	struct drv_request r;
 	struct drv_req *req; /* NULL once delivered while quarantined */
-	uint32_t tag;
 	uint16_t gen;
-	uint16_t state; /* enum drv_slot_state */
-	uint8_t op;     /* copied from req: the request may be gone */
-	uint32_t code;
-	uint64_t offset;
-	uint64_t arg[2];
-	uint32_t len;        /* data bytes */
-	unsigned nseg;       /* data segments (0 when len == 0) */
-	struct drv_seg *seg; /* q->segs + index * max_sg */
+	uint16_t state;      /* enum drv_slot_state */
 	bool abort_deferred; /* abort refused for lack of room: resent by processing */
-	struct drv_seg in;   /* CONTROL input, bounced; len 0 if none */
+	struct drv_seg *seg; /* q->segs + index * max_sg; r.seg points here */
 	size_t bounce_off;   /* bounce-area offset of data (buffered), or SIZE_MAX */
 	size_t bounce_len;   /* bytes of bounce held (data + input) */
 	void *bounce_va;     /* data in the bounce area, NULL for direct I/O */
 	unsigned nbufs;      /* direct I/O buffers whose inflight count we hold */
 	drv_buf **bufs;      /* q->slot_bufs + index * max_sg */
-	void *hw;            /* driver's per-slot state (e.g. its SG list memory) */
 };
+
+/* The slot whose driver view r is. */
+static inline struct drv_slot *drv_slot_of(const struct drv_request *r)
+{
+	return (struct drv_slot *)(void *)((char *)(uintptr_t)r - offsetof(struct drv_slot, r));
+}
 
 /*
  * Teardown in phases, so that nothing runs against freed hardware state and
@@ -150,7 +151,7 @@ static inline struct drv_slot *drv_slot_take(drv_queue *q)
 		return NULL;
 	uint32_t idx = q->free_slots[--q->nfree];
 	struct drv_slot *s = &q->slots[idx];
-	s->tag = DRV_TAG(idx, s->gen);
+	s->r.tag = DRV_TAG(idx, s->gen);
 	return s;
 }
 /* Gives back the slot's bounce memory and buffers, bumps its generation. */

@@ -25,6 +25,7 @@ int drv_slots_init(drv_queue *q)
 		struct drv_slot *s = &q->slots[i];
 		s->gen = 1;
 		s->seg = q->segs + (size_t)i * q->max_sg;
+		s->r.seg = s->seg;
 		s->bufs = q->slot_bufs + (size_t)i * q->max_sg;
 		s->bounce_off = SIZE_MAX;
 		/* Lowest slot on top of the stack: tags start at 0. */
@@ -58,13 +59,13 @@ static void release_extras(drv_queue *q, struct drv_slot *s)
 	for (unsigned i = 0; i < s->nbufs; i++)
 		drv_buf_put(s->bufs[i]);
 	s->nbufs = 0;
-	s->in = (struct drv_seg){ 0 };
+	s->r.in = (struct drv_seg){ 0 };
 }
 
 /* Inlined into drv_queue_complete(), which runs it for every request. */
 static inline void slot_release(drv_queue *q, struct drv_slot *s)
 {
-	if (s->bounce_off != SIZE_MAX || s->nbufs || s->in.len)
+	if (s->bounce_off != SIZE_MAX || s->nbufs || s->r.in.len)
 		release_extras(q, s);
 	if (s->abort_deferred)
 		drv_slot_abort_forget(q, s);
@@ -80,9 +81,9 @@ static inline void slot_release(drv_queue *q, struct drv_slot *s)
 	s->gen = gen;
 	s->state = DRV_SLOT_FREE;
 	s->req = NULL;
-	s->nseg = 0;
+	s->r.nseg = 0;
 	/* A slot is released only after drv_slot_take() gave it a tag. */
-	q->free_slots[q->nfree++] = DRV_TAG_SLOT(s->tag);
+	q->free_slots[q->nfree++] = DRV_TAG_SLOT(s->r.tag);
 }
 
 void drv_slot_release(drv_queue *q, struct drv_slot *s)
@@ -235,10 +236,10 @@ static void copy_out(const struct drv_slot *s, struct drv_req *req, uint64_t res
 	if (!s->bounce_va)
 		return;
 	size_t n = 0;
-	if (s->op == DRV_OP_READ || s->op == DRV_OP_WAIT_EVENT)
+	if (s->r.op == DRV_OP_READ || s->r.op == DRV_OP_WAIT_EVENT)
 		n = (size_t)result;
-	else if (s->op == DRV_OP_CONTROL)
-		n = s->len;
+	else if (s->r.op == DRV_OP_CONTROL)
+		n = s->r.len;
 	if (n)
 		memcpy(req->data, s->bounce_va, n);
 }
@@ -247,7 +248,7 @@ static void copy_out(const struct drv_slot *s, struct drv_req *req, uint64_t res
 static __attribute__((noinline)) int complete_other(drv_queue *q, struct drv_slot *s, int status,
 						    uint64_t result, uint32_t result_flags)
 {
-	bool bad_result = status == 0 && data_op(s->op) && result > s->len;
+	bool bad_result = status == 0 && data_op(s->r.op) && result > s->r.len;
 	if (bad_result) {
 		q->stats.rejected++;
 		status = -EPROTO;
@@ -273,12 +274,12 @@ int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
 {
 	uint32_t idx = DRV_TAG_SLOT(tag);
 	struct drv_slot *s = idx < q->depth ? &q->slots[idx] : NULL;
-	if (!s || s->state == DRV_SLOT_FREE || s->tag != tag) {
+	if (!s || s->state == DRV_SLOT_FREE || s->r.tag != tag) {
 		q->stats.rejected++;
 		return -EPROTO;
 	}
 	/* The common case: success, in flight, nothing to copy back, result in range. */
-	if (status || s->state != DRV_SLOT_INFLIGHT || s->bounce_va || result > s->len)
+	if (status || s->state != DRV_SLOT_INFLIGHT || s->bounce_va || result > s->r.len)
 		return complete_other(q, s, status, result, result_flags);
 	struct drv_req *req = s->req;
 	slot_release(q, s);

@@ -141,13 +141,13 @@ static int validate(const drv_queue *q, const struct drv_req *r)
 static int add_segments(drv_queue *q, struct drv_slot *s, const drv_buf *buf, size_t off,
 			size_t len)
 {
-	int n = drv_dma_segments(buf, off, len, s->seg + s->nseg, q->max_sg - s->nseg);
+	int n = drv_dma_segments(buf, off, len, s->seg + s->r.nseg, q->max_sg - s->r.nseg);
 	if (n < 0)
 		return drv_fail(-E2BIG, "buffer splits into more than %u bus segments", q->max_sg);
 	/* Merge across SG entries when the device sees one run. */
-	if (s->nseg && n) {
-		struct drv_seg *prev = &s->seg[s->nseg - 1];
-		struct drv_seg *first = &s->seg[s->nseg];
+	if (s->r.nseg && n) {
+		struct drv_seg *prev = &s->seg[s->r.nseg - 1];
+		struct drv_seg *first = &s->seg[s->r.nseg];
 		if (prev->bus + prev->len == first->bus &&
 		    (uint64_t)prev->len + first->len <= UINT32_MAX) {
 			prev->len += first->len;
@@ -155,7 +155,7 @@ static int add_segments(drv_queue *q, struct drv_slot *s, const drv_buf *buf, si
 			n--;
 		}
 	}
-	s->nseg += (unsigned)n;
+	s->r.nseg += (unsigned)n;
 	return 0;
 }
 
@@ -173,14 +173,18 @@ static int map(drv_queue *q, struct drv_slot *s, struct drv_req *r)
 	int err = 0;
 	if (r->len && r->data) {
 		s->bounce_va = (char *)q->bounce.va + s->bounce_off;
+		s->r.cpu = s->bounce_va;
 		if (r->op == DRV_OP_WRITE)
 			memcpy(s->bounce_va, r->data, r->len);
 		err = add_segments(q, s, &q->bounce, s->bounce_off, r->len);
 	} else if (r->len && r->buf) {
 		err = add_segments(q, s, r->buf, r->buf_off, r->len);
+		s->r.cpu = (char *)r->buf->va + r->buf_off;
 		drv_buf_get(r->buf);
 		s->bufs[s->nbufs++] = r->buf;
 	} else if (r->len) {
+		if (r->nsge == 1)
+			s->r.cpu = (char *)r->sgl[0].buf->va + r->sgl[0].off;
 		for (unsigned i = 0; i < r->nsge && !err; i++) {
 			err = add_segments(q, s, r->sgl[i].buf, r->sgl[i].off, r->sgl[i].len);
 			drv_buf_get(r->sgl[i].buf);
@@ -195,7 +199,7 @@ static int map(drv_queue *q, struct drv_slot *s, struct drv_req *r)
 			err = drv_fail(-E2BIG, "control input of %zu bytes is not bus-contiguous",
 				       r->in_len);
 		else
-			s->in = in[0];
+			s->r.in = in[0];
 	}
 	return err;
 }
@@ -206,6 +210,7 @@ static int map_plain(drv_queue *q, struct drv_slot *s, struct drv_req *r)
 	if (!r->buf)
 		return 0;
 	int err = add_segments(q, s, r->buf, r->buf_off, r->len);
+	s->r.cpu = (char *)r->buf->va + r->buf_off;
 	drv_buf_get(r->buf);
 	s->bufs[s->nbufs++] = r->buf;
 	return err;
@@ -231,17 +236,18 @@ static int submit_one(drv_queue *q, struct drv_req *r, uint64_t now)
 	if (!s)
 		return 0;
 	s->req = r;
-	s->op = r->op;
-	s->code = r->code;
-	s->offset = r->offset;
-	s->arg[0] = r->arg[0];
-	s->arg[1] = r->arg[1];
-	s->len = (uint32_t)r->len;
+	s->r.op = r->op;
+	s->r.code = r->code;
+	s->r.offset = r->offset;
+	s->r.arg[0] = r->arg[0];
+	s->r.arg[1] = r->arg[1];
+	s->r.len = (uint32_t)r->len;
+	s->r.cpu = NULL;
 	s->state = DRV_SLOT_INFLIGHT;
 	q->active++;
 	err = plain ? map_plain(q, s, r) : map(q, s, r);
 	if (!err)
-		err = q->dev->ops->post(q, s);
+		err = q->dev->ops->post(q, &s->r);
 	if (err) {
 		drv_slot_release(q, s);
 		if (err == -EAGAIN)
@@ -255,7 +261,7 @@ static int submit_one(drv_queue *q, struct drv_req *r, uint64_t now)
 	r->complete_ns = 0;
 	r->submit_ns = now;
 	r->priv.q = q;
-	r->priv.slot = DRV_TAG_SLOT(s->tag);
+	r->priv.slot = DRV_TAG_SLOT(s->r.tag);
 	r->priv.state = DRV_REQ_PENDING;
 	r->priv.deadline_ns = 0;
 	if (r->timeout_ns) {
