@@ -35,10 +35,13 @@ struct pending {
 	int teardown_rc;
 };
 
-static unsigned index_of(struct pending *s, const struct drv_req *r)
+/* Records that req's callback ran, with what status; returns req's index. */
+static unsigned callback_ran(struct pending *s, const struct drv_req *req)
 {
-	ptrdiff_t i = r - s->r;
+	ptrdiff_t i = req - s->r;
 	assert_true(i >= 0 && i < N);
+	s->cb_calls[i]++;
+	s->cb_status[i] = req->status;
 	return (unsigned)i;
 }
 
@@ -68,15 +71,17 @@ static void check_each_ended_once(struct pending *s)
 	}
 }
 
-static void resubmit_cb(struct drv_req *req, void *user_data)
+static void try_resubmit(struct pending *s, unsigned i)
 {
-	struct pending *s = user_data;
-	unsigned i = index_of(s, req);
-	s->cb_calls[i]++;
-	s->cb_status[i] = req->status;
 	drv_prep_nop(&s->extra[i]);
 	struct drv_req *e = &s->extra[i];
 	s->resubmit_rc[i] = drv_submit(s->q, &e, 1);
+}
+
+static void resubmit_cb(struct drv_req *req, void *user_data)
+{
+	struct pending *s = user_data;
+	try_resubmit(s, callback_ran(s, req));
 }
 
 static void test_destroy_refuses_submits_from_callbacks(void **state)
@@ -104,17 +109,19 @@ static void test_close_refuses_submits_from_callbacks(void **state)
 }
 
 /* Each callback looks at its neighbour: drv_test, then drv_wait with a timeout. */
-static void neighbour_cb(struct drv_req *req, void *user_data)
+static void look_at_neighbour(struct pending *s, unsigned i)
 {
-	struct pending *s = user_data;
-	unsigned i = index_of(s, req);
-	s->cb_calls[i]++;
-	s->cb_status[i] = req->status;
 	struct drv_req *next = &s->r[(i + 1) % N];
 	int rc = drv_test(s->q, next);
 	if (rc == -EINPROGRESS)
 		rc = drv_wait(s->q, next, 50 * IT_MS);
 	s->neighbour_rc[i] = rc;
+}
+
+static void neighbour_cb(struct drv_req *req, void *user_data)
+{
+	struct pending *s = user_data;
+	look_at_neighbour(s, callback_ran(s, req));
 }
 
 static void test_destroy_with_callbacks_that_wait_on_neighbours(void **state)
@@ -139,10 +146,10 @@ static void test_close_with_callbacks_that_wait_on_neighbours(void **state)
 
 static void neighbour_and_resubmit_cb(struct drv_req *req, void *user_data)
 {
-	neighbour_cb(req, user_data);
-	resubmit_cb(req, user_data);
 	struct pending *s = user_data;
-	s->cb_calls[index_of(s, req)]--; /* counted twice above */
+	unsigned i = callback_ran(s, req);
+	look_at_neighbour(s, i);
+	try_resubmit(s, i);
 }
 
 /*
@@ -254,9 +261,7 @@ static void test_close_bounded_when_a_callback_waits_on_another_queue(void **sta
 static void self_teardown_cb(struct drv_req *req, void *user_data)
 {
 	struct pending *s = user_data;
-	unsigned i = index_of(s, req);
-	s->cb_calls[i]++;
-	s->cb_status[i] = req->status;
+	unsigned i = callback_ran(s, req);
 	if (i == 0)
 		s->teardown_rc = drv_queue_destroy(s->q);
 	else if (i == 1)
