@@ -1,0 +1,39 @@
+#!/bin/bash
+# The exported ABI is exactly what the headers declare: the DRV_API functions of
+# the installed headers, the version script's list, and what libdrv.so exports
+# (each with a symbol version) are the same set; libdrv-sim.so exports only the
+# symbol its link options name.
+# Usage: exports.sh INCLUDE_DIR LIBDRV_MAP LIBDRV_SO LIBDRV_SIM_SO
+set -euo pipefail
+include=$1 map=$2 so=$3 sim_so=$4
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+grep -h '^DRV_API ' "$include"/drv/*.h | grep -o '^[^(]*(' | sed -E 's/.*[ *]([a-z_0-9]+)\($/\1/' |
+	sort >"$tmp/headers"
+sed -n 's/^[[:space:]]*\(drv_[a-z_0-9]*\);$/\1/p' "$map" | sort >"$tmp/map"
+nm -D --defined-only "$so" | awk '$3 !~ /^LIBDRV/ { print $3 }' | sort >"$tmp/exported"
+
+status=0
+compare() { # compare NAME_A FILE_A NAME_B FILE_B
+	if ! diff -q "$2" "$4" >/dev/null; then
+		echo "FAIL: $1 and $3 differ (< only in $1, > only in $3):"
+		diff "$2" "$4" | grep '^[<>]' || true
+		status=1
+	fi
+}
+compare "DRV_API in the headers" "$tmp/headers" "the version script" "$tmp/map"
+sed 's/@.*//' "$tmp/exported" >"$tmp/exported-names"
+compare "the version script" "$tmp/map" "libdrv.so's exports" "$tmp/exported-names"
+if grep -v '@@LIBDRV_' "$tmp/exported" >"$tmp/unversioned"; then
+	echo "FAIL: exported without a symbol version:"
+	cat "$tmp/unversioned"
+	status=1
+fi
+sim=$(nm -D --defined-only "$sim_so" | awk '$3 !~ /^LIBDRV/ { print $3 }')
+if [ "$sim" != "drv_sim_plugin@@LIBDRV_SIM_0.1" ]; then
+	echo "FAIL: libdrv-sim.so exports '$sim', expected only drv_sim_plugin@@LIBDRV_SIM_0.1"
+	status=1
+fi
+[ $status = 0 ] && echo "ok: $(wc -l <"$tmp/headers") functions, declared = listed = exported"
+exit $status
