@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libpci-dev liburing-dev libcmocka-dev clang
-	clang-format qemu-system-x86 busybox-static cpio xz-utils python3 pci.ids)
+	clang-format qemu-system-x86 busybox-static cpio xz-utils python3 pci.ids groff-base)
 
 missing=()
 for p in "${packages[@]}"; do
