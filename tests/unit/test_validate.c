@@ -28,10 +28,10 @@ static void unknown_tags_are_rejected(void **state)
 	struct drv_slot *s = fake_slot_of(q, &r);
 	memset(s->bounce_va, 'X', sizeof(data));
 	uint32_t tag = s->r.tag;
-	fake_complete(DRV_TAG(200, 1), 0, 8);                   /* slot out of range */
-	fake_complete(DRV_TAG(DRV_TAG_SLOT(tag) + 1, 1), 0, 8); /* free slot */
-	fake_complete(DRV_TAG(DRV_TAG_SLOT(tag), DRV_TAG_GEN(tag) + 1), 0, 8); /* wrong gen */
-	fake_complete(0, 0, 8);                                                /* a zeroed entry */
+	fake_complete(DRV_TAG(200, 1), 0, 8);                    /* slot out of range */
+	fake_complete(DRV_TAG(drv_tag_index(tag) + 1, 1), 0, 8); /* free slot */
+	fake_complete(DRV_TAG(drv_tag_index(tag), DRV_TAG_GEN(tag) + 1), 0, 8); /* wrong gen */
+	fake_complete(0, 0, 8);                                                 /* a zeroed entry */
 	assert_int_equal(drv_wait(q, &r, 0), -ETIMEDOUT);
 	assert_int_equal(rejected(), 4);
 	assert_string_equal(data, "untouched");
@@ -74,7 +74,7 @@ static void stale_tag_after_reuse_is_rejected(void **state)
 	drv_prep_read(&r, 0, b, sizeof(b));
 	fake_submit(&r);
 	struct drv_slot *s = fake_slot_of(q, &r);
-	assert_int_equal(DRV_TAG_SLOT(s->r.tag), DRV_TAG_SLOT(old));
+	assert_int_equal(drv_tag_index(s->r.tag), drv_tag_index(old));
 	memset(s->bounce_va, 'S', sizeof(b));
 	fake_complete(old, 0, sizeof(b)); /* late answer for the previous use */
 	assert_int_equal(drv_wait(q, &r, 0), -ETIMEDOUT);

@@ -39,7 +39,6 @@ enum drv_req_state {
  * own entries (dsim's ABORT commands), so no request tag collides with them.
  */
 #define DRV_TAG(slot, gen) ((uint32_t)(slot) | ((uint32_t)(gen) << DRV_TAG_INDEX_BITS))
-#define DRV_TAG_SLOT(tag) drv_tag_index(tag)
 #define DRV_TAG_GEN(tag) ((tag) >> DRV_TAG_INDEX_BITS)
 #define DRV_QUEUE_MAX_DEPTH 4096u
 _Static_assert(DRV_QUEUE_MAX_DEPTH <= 1u << DRV_TAG_INDEX_BITS, "slot indices must fit a tag");
@@ -61,12 +60,6 @@ struct drv_slot {
 	unsigned nbufs;      /* direct I/O buffers whose inflight count we hold */
 	drv_buf **bufs;      /* q->slot_bufs + index * max_sg */
 };
-
-/* The slot whose driver view r is. */
-static inline struct drv_slot *drv_slot_of(const struct drv_request *r)
-{
-	return (struct drv_slot *)(void *)((char *)(uintptr_t)r - offsetof(struct drv_slot, r));
-}
 
 /*
  * Teardown in phases, so that nothing runs against freed hardware state and

@@ -83,7 +83,7 @@ static inline void slot_release(drv_queue *q, struct drv_slot *s)
 	s->req = NULL;
 	s->r.nseg = 0;
 	/* A slot is released only after drv_slot_take() gave it a tag. */
-	q->free_slots[q->nfree++] = DRV_TAG_SLOT(s->r.tag);
+	q->free_slots[q->nfree++] = drv_tag_index(s->r.tag);
 }
 
 void drv_slot_release(drv_queue *q, struct drv_slot *s)
@@ -272,7 +272,7 @@ static __attribute__((noinline)) int complete_other(drv_queue *q, struct drv_slo
 int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
 		       uint32_t result_flags)
 {
-	uint32_t idx = DRV_TAG_SLOT(tag);
+	uint32_t idx = drv_tag_index(tag);
 	struct drv_slot *s = idx < q->depth ? &q->slots[idx] : NULL;
 	if (!s || s->state == DRV_SLOT_FREE || s->r.tag != tag) {
 		q->stats.rejected++;

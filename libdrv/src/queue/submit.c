@@ -261,7 +261,7 @@ static int submit_one(drv_queue *q, struct drv_req *r, uint64_t now)
 	r->complete_ns = 0;
 	r->submit_ns = now;
 	r->priv.q = q;
-	r->priv.slot = DRV_TAG_SLOT(s->r.tag);
+	r->priv.slot = drv_tag_index(s->r.tag);
 	r->priv.state = DRV_REQ_PENDING;
 	r->priv.deadline_ns = 0;
 	if (r->timeout_ns) {
