@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "devsim/dsim_hw.h"
-#include "drv_support/mmio.h"
+#include "drv/mmio.h"
 
 static inline uint32_t *dsim_reg32_ptr(uint8_t *page, uint32_t off)
 {

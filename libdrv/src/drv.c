@@ -12,7 +12,6 @@
 
 #include "bus/pci_sysfs.h"
 #include "dev/devdrv.h"
-#include "error.h"
 #include "queue/queue.h"
 
 /* pci:ADDR means whichever of uio/vfio the function is bound to. */
@@ -66,24 +65,9 @@ static int pick_bus(const char *uri, const struct drv_bus_ops **bus, const char 
 			"unknown URI scheme in \"%s\", expected sim:, uio:, vfio: or pci:", uri);
 }
 
-/* The bus has read the device's ids: the driver is the one whose table names them. */
-static int pick_driver(drv_dev *dev)
-{
-	const struct drv_info *info = &dev->info;
-	dev->ops = drv_driver_match(info->vendor_id, info->device_id);
-	if (!dev->ops) {
-		char known[160] = "";
-		drv_driver_list(known, sizeof(known));
-		return drv_fail(-ENODEV,
-				"no libdrv driver for PCI device %04x:%04x at %s (supported: %s)",
-				info->vendor_id, info->device_id, info->address, known);
-	}
-	dev->dma_mask = dev->ops->dma_mask ? dev->ops->dma_mask : UINT64_MAX;
-	dev->dma_physical = dev->ops->flags & DRV_DRIVER_DMA_PHYSICAL;
-	return 0;
-}
-
-DRV_API int drv_open(const char *uri, const struct drv_open_opts *opts, drv_dev **out)
+/* bus open -> ids -> driver -> DMA pool (within the driver's limits) -> probe. */
+static int open_device(const char *uri, const char *driver, const struct drv_open_opts *opts,
+		       drv_dev **out)
 {
 	if (!uri || !out)
 		return drv_fail(-EINVAL, "drv_open: uri and out must not be NULL");
@@ -99,28 +83,44 @@ DRV_API int drv_open(const char *uri, const struct drv_open_opts *opts, drv_dev 
 	dev->bus = bus;
 	pthread_mutex_init(&dev->lock, NULL);
 	err = bus->open(dev, addr, opts);
-	if (!err)
-		err = pick_driver(dev);
 	if (err)
 		goto fail_bus;
+	err = drv_driver_get(dev, driver);
+	if (err)
+		goto fail_bus;
+	snprintf(dev->info.driver, sizeof(dev->info.driver), "%s", dev->ops->name);
 	size_t pool = opts && opts->dma_pool_bytes ? opts->dma_pool_bytes : 0;
 	err = drv_dma_pool_init(&dev->dma, dev, pool);
 	if (err)
-		goto fail_bus;
+		goto fail_driver;
 	err = dev->ops->probe(dev);
 	if (err)
 		goto fail_pool;
-	snprintf(dev->info.driver, sizeof(dev->info.driver), "%s", dev->ops->name);
 	*out = dev;
 	return 0;
 
 fail_pool:
 	drv_dma_pool_fini(&dev->dma);
+fail_driver:
+	drv_driver_put(dev);
 fail_bus:
 	bus->close(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 	return err;
+}
+
+DRV_API int drv_open(const char *uri, const struct drv_open_opts *opts, drv_dev **out)
+{
+	return open_device(uri, NULL, opts, out);
+}
+
+DRV_API int drv_open_driver(const char *uri, const char *driver, const struct drv_open_opts *opts,
+			    drv_dev **out)
+{
+	if (!driver)
+		return drv_fail(-EINVAL, "drv_open_driver: name the driver");
+	return open_device(uri, driver, opts, out);
 }
 
 DRV_API int drv_close(drv_dev *dev)
@@ -150,6 +150,7 @@ DRV_API int drv_close(drv_dev *dev)
 		drv_queue_release(q);
 	}
 	drv_dma_pool_fini(&dev->dma);
+	drv_driver_put(dev);
 	dev->bus->close(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);

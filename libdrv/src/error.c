@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "error.h"
+#include "drv/driver.h"
 
 #include <stdarg.h>
 #include <stdio.h>

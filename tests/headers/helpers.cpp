@@ -6,6 +6,7 @@
 #include <drv/driver.h>
 #include <drv/drv.h>
 #include <drv/edu.h>
+#include <drv/mmio.h>
 
 int main()
 {
@@ -42,5 +43,18 @@ int main()
 		drv_sq_push(&ring);
 	}
 	drv_sq_consumed(&ring, 1);
+
+	static uint64_t regs[2];
+	drv_mmio_wr32(regs, 0, drv_mmio_rd32(regs, 4));
+	drv_mmio_wr64(regs, 8, drv_mmio_rd64(regs, 0));
+
+	drv_queue *q = nullptr;
+	if (q) {
+		drv_queue_set_priv(q, drv_queue_priv(q));
+		done +=
+		    static_cast<int>(drv_queue_id(q) + drv_queue_depth(q) + drv_queue_max_sg(q));
+		done += drv_queue_dev(q) != nullptr;
+		done += drv_queue_view_of(q)->priv != nullptr;
+	}
 	return done;
 }

@@ -124,10 +124,11 @@ static int fake_post(drv_queue *q, const struct drv_request *r)
 	return 0;
 }
 
-static void fake_commit(drv_queue *q)
+static unsigned fake_commit(drv_queue *q)
 {
-	q->stats.kicks++;
+	(void)q;
 	fake.commits++;
+	return 1;
 }
 
 static int fake_reap(drv_queue *q, unsigned budget)
@@ -165,7 +166,8 @@ static bool fake_irq_enable(drv_queue *q, bool on)
 	return false;
 }
 
-static const struct drv_dev_ops fake_ops = {
+static const struct drv_driver fake_ops = {
+	DRV_DRIVER_INIT,
 	.name = "fake",
 	.queue_create = fake_queue_create,
 	.queue_destroy = fake_queue_destroy,

@@ -38,7 +38,7 @@ static volatile uint8_t *regs_of(drv_dev *dev)
 {
 	volatile void *va;
 	size_t len;
-	assert_int_equal(drv_bus_sim.map_region(dev, 0, &va, &len), 0);
+	assert_int_equal(drv_bus_sim.map_region(dev, 2, &va, &len), 0);
 	assert_int_equal(len, DSIM_REG_PAGE_SIZE);
 	return va;
 }

@@ -19,9 +19,9 @@
 #include <cmocka.h>
 
 #include "dev/devdrv.h"
-#include "dev/edu_regs.h"
+#include "edu/edu_regs.h"
 #include "drv/edu.h"
-#include "error.h"
+#include "drv/driver.h"
 #include "queue/queue.h"
 
 #define BAR_LEN (1u << 20)
@@ -241,7 +241,8 @@ static int open_mock(struct fx *f, enum drv_irq_mode mode, uint64_t dma_base)
 	set_reg(&f->m, EDU_REG_ID, EDU_ID_VALUE);
 	f->dev.bus = &mock_bus;
 	f->dev.bus_priv = &f->m;
-	f->dev.ops = &drv_dev_edu;
+	f->dev.ops = &edu_driver;
+	strcpy(f->dev.info.driver, "edu");
 	pthread_mutex_init(&f->dev.lock, NULL);
 	assert_int_equal(drv_dma_pool_init(&f->dev.dma, &f->dev, 8u << 20), 0);
 	return f->dev.ops->probe(&f->dev);
@@ -334,13 +335,13 @@ static void test_probe(void **state)
 	assert_false(info.features & DRV_FEAT_SGL);
 	assert_int_equal(f->m.pci_command & 0x4, 0x4); /* bus mastering turned on */
 	/* The driver's id and DMA limit are what drv_open matches and builds the pool with. */
-	assert_ptr_equal(drv_driver_match(EDU_VENDOR_ID, EDU_DEVICE_ID), &drv_dev_edu);
-	assert_int_equal(drv_dev_edu.dma_mask, EDU_DMA_MASK);
-	assert_null(drv_driver_match(EDU_VENDOR_ID, EDU_DEVICE_ID + 1));
+	assert_string_equal(drv_driver_name_for(EDU_VENDOR_ID, EDU_DEVICE_ID, 0x00ff00), "edu");
+	assert_int_equal(edu_driver.dma_mask, EDU_DMA_MASK);
+	assert_null(drv_driver_name_for(EDU_VENDOR_ID, EDU_DEVICE_ID + 1, 0x00ff00));
 
 	drv_queue *second;
 	assert_int_equal(drv_queue_create(&f->dev, NULL, &second), -EBUSY);
-	assert_non_null(strstr(drv_errmsg(), "single queue"));
+	assert_non_null(strstr(drv_errmsg(), "this edu has 1 queue(s), all in use"));
 }
 
 static void test_bad_identity(void **state)
@@ -354,7 +355,7 @@ static void test_bad_identity(void **state)
 	set_reg(&f.m, EDU_REG_ID, 0xffffffffu);
 	f.dev.bus = &mock_bus;
 	f.dev.bus_priv = &f.m;
-	f.dev.ops = &drv_dev_edu;
+	f.dev.ops = &edu_driver;
 	pthread_mutex_init(&f.dev.lock, NULL);
 	assert_int_equal(drv_dma_pool_init(&f.dev.dma, &f.dev, 1u << 20), 0);
 	assert_int_equal(f.dev.ops->probe(&f.dev), -ENODEV);

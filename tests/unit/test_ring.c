@@ -42,7 +42,7 @@ static uint64_t reg64(unsigned off)
 static int map_regs(drv_dev *dev, unsigned idx, volatile void **va, size_t *len)
 {
 	(void)dev;
-	assert_int_equal(idx, 0);
+	assert_int_equal(idx, 2);
 	*va = regs;
 	*len = sizeof(regs);
 	return 0;
@@ -121,10 +121,10 @@ static int setup(void **state)
 	ring_bus.alive = quirk_alive;
 	memset(&quirk, 0, sizeof(quirk));
 	dev->bus = &ring_bus;
-	dev->ops = &drv_dev_dsim;
+	dev->ops = &dsim_driver;
 	reset_registers();
 	cq_tail = 0;
-	assert_int_equal(drv_dev_dsim.probe(dev), 0);
+	assert_int_equal(dsim_driver.probe(dev), 0);
 	q = fake_queue(dev, 4);
 	assert_non_null(q);
 	return 0;
@@ -133,7 +133,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	drv_dev_dsim.remove(dev);
+	dsim_driver.remove(dev);
 	while (dev->queues) {
 		drv_queue *dq = dev->queues;
 		dev->queues = dq->next;
@@ -205,11 +205,11 @@ static void probe_refuses_other_devices(void **state)
 	(void)state;
 	set32(DSIM_REG_MAGIC, 0x12345678);
 	drv_dev other = { .bus = &ring_bus };
-	assert_int_equal(drv_dev_dsim.probe(&other), -ENODEV);
+	assert_int_equal(dsim_driver.probe(&other), -ENODEV);
 	assert_non_null(strstr(drv_errmsg(), "not a dsim"));
 	set32(DSIM_REG_MAGIC, DSIM_MAGIC);
 	set32(DSIM_REG_VERSION, 0x00020000);
-	assert_int_equal(drv_dev_dsim.probe(&other), -ENODEV);
+	assert_int_equal(dsim_driver.probe(&other), -ENODEV);
 	assert_non_null(strstr(drv_errmsg(), "version 2.0"));
 	set32(DSIM_REG_VERSION, DSIM_VERSION);
 	drv_queue *big;
@@ -514,7 +514,7 @@ static void fatal_at_enable_fails_at_once(void **state)
 	(void)state;
 	quirk.fatal_on_enable = true;
 	drv_dev other = { .bus = &ring_bus };
-	assert_int_equal(drv_dev_dsim.probe(&other), -EIO);
+	assert_int_equal(dsim_driver.probe(&other), -EIO);
 	assert_non_null(strstr(drv_errmsg(), "fatal error 1"));
 }
 
@@ -524,7 +524,7 @@ static void reset_of_a_vanished_device_says_so(void **state)
 	quirk.stuck_reset = true;
 	quirk.gone = 1;
 	drv_dev other = { .bus = &ring_bus };
-	assert_int_equal(drv_dev_dsim.probe(&other), -ENODEV);
+	assert_int_equal(dsim_driver.probe(&other), -ENODEV);
 	assert_non_null(strstr(drv_errmsg(), "went away"));
 }
 

@@ -19,6 +19,7 @@
 /* PCI identity used when the device is presented on a real PCI bus. */
 #define DSIM_PCI_VENDOR 0x1af4u /* ivshmem-doorbell carrier */
 #define DSIM_PCI_DEVICE 0x1110u
+#define DSIM_PCI_CLASS 0x050000u /* memory controller, RAM: what ivshmem reports */
 
 /* ---- Register page: global registers ---------------------------------- */
 #define DSIM_REG_MAGIC 0x000          /* RO u32 */

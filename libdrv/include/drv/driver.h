@@ -1,17 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Writing a libdrv driver: what a driver sees of the requests it is handed.
- * Applications never need this header (they use drv.h).
+ * Writing a libdrv driver: the driver's half of the model. Applications
+ * never need this header (they use drv.h); docs/driver-guide.md walks
+ * through a driver step by step.
+ *
+ * A driver describes itself with a struct drv_driver (name, the PCI
+ * functions it serves, its DMA limits, its operations) and registers it
+ * (DriverEntry). drv_open() finds the bus, reads the function's ids, picks
+ * the registered driver whose id table names them, builds the DMA pool
+ * within the driver's limits and calls its probe (EvtDevicePrepareHardware).
+ * The queue layer then calls the driver's post and commit for submitted
+ * requests (the dispatch routines), its reap when completions may be ready
+ * (the DPC), which calls drv_queue_complete() for each, and its abort for
+ * cancelled requests (the cancel routine).
  *
  * A driver receives each request as a read-only struct drv_request: the
  * request's memory is already resolved to bus segments (direct I/O through
  * the caller's DMA buffers, or the queue's bounce memory for buffered I/O),
  * so the driver only translates it into its device's command format. It
  * reports the outcome with the request's tag.
+ *
+ * Locking: post, commit, reap, abort and irq_enable of a queue run with
+ * that queue's lock held, one at a time; different queues run
+ * concurrently. probe and remove run alone. queue_create and
+ * queue_destroy of different queues may run concurrently: state a driver
+ * shares between queues needs its own lock.
  */
 #ifndef DRV_DRIVER_H
 #define DRV_DRIVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "drv/drv.h"
@@ -48,6 +66,8 @@ struct drv_request {
  * arrays indexed by drv_request_index().
  */
 #define DRV_TAG_INDEX_BITS 16
+/* The deepest queue libdrv makes (a driver may report it as max_queue_depth). */
+#define DRV_QUEUE_MAX_DEPTH 4096u
 static inline unsigned drv_tag_index(uint32_t tag)
 {
 	return tag & ((1u << DRV_TAG_INDEX_BITS) - 1);
@@ -146,6 +166,276 @@ static inline void drv_sq_consumed(struct drv_sq_ring *r, uint32_t index)
 	if (index < r->size && advance <= r->tail - r->head)
 		r->head += advance;
 }
+
+/* ---- Describing a driver ---------------------------------------------- */
+
+/*
+ * A PCI function a driver serves. vendor and device match exactly, or
+ * anything when DRV_PCI_ANY_ID; when class_mask is not zero the function's
+ * 24-bit class code must also satisfy (class & class_mask) == class_code.
+ * A table ends with an entry that is all zero.
+ */
+struct drv_pci_id {
+	uint16_t vendor, device;
+	uint32_t class_code, class_mask;
+};
+#define DRV_PCI_ANY_ID 0xffffu
+
+/*
+ * The device's DMA is done by something outside the IOMMU that maps the
+ * function (devsim behind ivshmem, writing guest RAM by physical address),
+ * so its bus addresses are physical even under vfio.
+ */
+#define DRV_DRIVER_DMA_PHYSICAL (1u << 0)
+
+/* The layout of struct drv_driver this header describes: the abi field. */
+#define DRV_DRIVER_ABI 1
+
+/*
+ * A driver. Initialise it with DRV_DRIVER_INIT first so libdrv knows which
+ * layout it is reading. Every operation but abort is required. The driver
+ * structure and its id table must stay valid while it is registered.
+ */
+struct drv_driver {
+	uint32_t abi;                 /* DRV_DRIVER_ABI */
+	uint32_t size;                /* sizeof(struct drv_driver) */
+	const char *name;             /* short, shown in drv_info (at most 15 bytes) */
+	const struct drv_pci_id *ids; /* what it serves; NULL: only by drv_open_driver */
+	uint64_t dma_mask;            /* highest bus address the device reaches; 0: all */
+	uint32_t flags;               /* DRV_DRIVER_* */
+	/*
+	 * Identifies and initialises the device: maps its registers, resets
+	 * and enables it, sets up interrupts, describes it with
+	 * drv_dev_set_info(). Undoes everything it did before failing.
+	 */
+	int (*probe)(drv_dev *dev);
+	/* Quiesces the device so it touches no memory (skipped when it is gone), frees its state.
+	 */
+	void (*remove)(drv_dev *dev);
+	/*
+	 * Builds the hardware queue for q: its rings (drv_dev_dma_alloc), its
+	 * vector (drv_queue_set_vector), enabling it. Interrupts start masked
+	 * when the queue's cmode is DRV_CMODE_POLL.
+	 */
+	int (*queue_create)(drv_queue *q);
+	/* Frees what queue_create built; the device no longer uses the queue's rings. */
+	void (*queue_destroy)(drv_queue *q);
+	/*
+	 * Hands request r to the device without ringing its doorbell. Returns
+	 * 0, or -errno when the device cannot take it: the request then
+	 * completes with that status, and a message set with drv_fail() reaches
+	 * the caller.
+	 */
+	int (*post)(drv_queue *q, const struct drv_request *r);
+	/* Publishes everything posted since the last commit; returns the doorbells rung (0 or 1).
+	 */
+	unsigned (*commit)(drv_queue *q);
+	/*
+	 * Consumes device completions, calling drv_queue_complete() for each,
+	 * at most `budget` of them. Returns the number consumed, or -errno
+	 * when the queue or device failed: everything pending then fails.
+	 */
+	int (*reap)(drv_queue *q, unsigned budget);
+	/*
+	 * Asks the device to give request r back early. 0: it will complete
+	 * (aborted or done), now or through reap; -EAGAIN: no room to ask now,
+	 * libdrv asks again after later completions; -EOPNOTSUPP (or a NULL
+	 * abort): the device cannot abort it, it completes when done.
+	 */
+	int (*abort)(drv_queue *q, const struct drv_request *r);
+	/*
+	 * Interrupts of q on (true) or off. Turning them on returns true when
+	 * completions are already waiting, so a waiter never sleeps on a
+	 * completion that raced with the unmask.
+	 */
+	bool (*irq_enable)(drv_queue *q, bool on);
+};
+#define DRV_DRIVER_INIT .abi = DRV_DRIVER_ABI, .size = sizeof(struct drv_driver)
+
+/*
+ * Makes drv a candidate for drv_open() (DriverEntry). Drivers registered
+ * later are tried first, and every registered driver before libdrv's own,
+ * so a program may replace a built-in driver. -EINVAL for a malformed
+ * driver (the message names the field), -EEXIST when a driver of that
+ * name is registered, -ENOSPC past 32 drivers.
+ */
+DRV_API int drv_driver_register(const struct drv_driver *drv);
+/* Withdraws drv; -EBUSY while a device opened with it is open, -ENOENT if not registered. */
+DRV_API int drv_driver_unregister(const struct drv_driver *drv);
+
+/*
+ * Registers a driver when the program (or shared library) holding it
+ * loads. Failures cannot be reported from there: drv_open() names a driver
+ * that failed to register and why. In a static archive an object nothing
+ * refers to is not linked: call drv_driver_register() instead.
+ */
+#define DRV_DRIVER_REGISTER(drv)                                                                   \
+	__attribute__((constructor)) static void drv_driver_register_##drv(void)                   \
+	{                                                                                          \
+		(void)drv_driver_register(&(drv));                                                 \
+	}
+
+/*
+ * drv_open() with the driver named `driver` (registered or built in),
+ * whatever the function's ids: for tests, and devices without stable ids.
+ */
+DRV_API int drv_open_driver(const char *uri, const char *driver, const struct drv_open_opts *opts,
+			    drv_dev **out);
+
+/*
+ * Records a failure message for drv_errmsg() in this thread and returns
+ * err (a negative errno): return drv_fail(-EINVAL, "depth %u: ...", d).
+ * Say what was attempted and what the user can do about it.
+ */
+DRV_API int drv_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* drv_fail(), appending ": " and strerror(-err). */
+DRV_API int drv_fail_errno(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- The device --------------------------------------------------------- */
+
+/* The driver's per-device state, NULL until drv_dev_set_priv(). */
+DRV_API void *drv_dev_priv(const drv_dev *dev);
+DRV_API void drv_dev_set_priv(drv_dev *dev, void *priv);
+
+/*
+ * What the device reports through drv_info(); valid while it is open. The
+ * bus fills bus, address, vendor_id and device_id before probe.
+ */
+DRV_API const struct drv_info *drv_dev_info(const drv_dev *dev);
+/*
+ * Describes the device (from probe): model, hw_version, features,
+ * capacity and the queue, transfer and SG limits. The fields libdrv owns
+ * are kept: driver, bus, address, ids, irq_vectors, irq_mode,
+ * dma_pool_bytes. max_queues is capped at 64.
+ */
+DRV_API void drv_dev_set_info(drv_dev *dev, const struct drv_info *info);
+
+/*
+ * Maps register window `bar` (a PCI BAR; sim: 2, dsim's register page).
+ * The mapping lasts until the device is closed. -ENOENT when there is none.
+ */
+DRV_API int drv_dev_map_bar(drv_dev *dev, unsigned bar, volatile void **va, size_t *len);
+/* PCI configuration space; -EOPNOTSUPP on the sim bus, which has none. */
+DRV_API int drv_dev_config_read(drv_dev *dev, unsigned off, void *data, size_t len);
+DRV_API int drv_dev_config_write(drv_dev *dev, unsigned off, const void *data, size_t len);
+
+/*
+ * Whether the bus carries doorbells for this device (the sim bus does);
+ * otherwise the device's own doorbell register is the way to notify it.
+ */
+DRV_API bool drv_dev_has_kick(const drv_dev *dev);
+/* Rings bus doorbell `vector` (see drv_dev_has_kick); -EOPNOTSUPP when the bus has none. */
+DRV_API int drv_dev_kick(drv_dev *dev, unsigned vector);
+
+/*
+ * Asks for up to `wanted` interrupt vectors and returns how many the
+ * device got (0: none, queues are polled); their mode lands in
+ * drv_dev_info()->irq_mode and irq_vectors. Call once, from probe.
+ */
+DRV_API int drv_dev_irq_setup(drv_dev *dev, unsigned wanted);
+
+/*
+ * 0 while the device is reachable; -ENODEV when the bus reports it gone
+ * or it was marked failed. Cheap enough to call in a polling loop.
+ */
+DRV_API int drv_dev_alive(drv_dev *dev);
+/*
+ * Marks the device failed (surprise removal, a fatal error the driver
+ * saw): every queue fails what is pending with -ENODEV, new queues and
+ * requests are refused, and remove() is told it is gone.
+ */
+DRV_API void drv_dev_set_failed(drv_dev *dev);
+
+/*
+ * Polls check(arg) every 20 us until it returns non-zero, and returns that
+ * (so check returns 1 when done, or a negative errno to stop at once);
+ * -ENODEV as soon as drv_dev_alive() fails; -ETIMEDOUT after timeout_ns.
+ */
+DRV_API int drv_dev_poll(drv_dev *dev, int (*check)(void *arg), void *arg, uint64_t timeout_ns);
+/*
+ * Waits until (register & mask) == want: 0; -EIO when the register shows
+ * any of `fail`; -ENODEV, -ETIMEDOUT as drv_dev_poll().
+ */
+DRV_API int drv_dev_wait32(drv_dev *dev, const volatile void *regs, uint32_t off, uint32_t mask,
+			   uint32_t want, uint32_t fail, uint64_t timeout_ns);
+
+/*
+ * DMA memory for the driver's own rings and tables: zeroed, bus-contiguous
+ * (drv_buf_bus() + offset is byte offset's bus address), aligned to
+ * `align` (a power of two, at most 64 KiB), below the driver's dma_mask.
+ * Free it with drv_buf_free(), at the latest in remove/queue_destroy.
+ */
+DRV_API int drv_dev_dma_alloc(drv_dev *dev, size_t len, size_t align, drv_buf **out);
+
+/* ---- Queues --------------------------------------------------------------- */
+
+/*
+ * The first members of every queue, read by the inline helpers below so
+ * that a driver's request path makes no calls for them. Read them through
+ * the helpers; only priv is the driver's to change.
+ */
+struct drv_queue_view {
+	void *priv;
+	drv_dev *dev;
+	unsigned id;     /* hardware queue index, below drv_dev_info()->max_queues */
+	unsigned depth;  /* requests in flight at most: drv_request_index() is below */
+	unsigned max_sg; /* bus segments a request may carry */
+};
+
+static inline const struct drv_queue_view *drv_queue_view_of(const drv_queue *q)
+{
+	return (const struct drv_queue_view *)(const void *)q;
+}
+
+/* The driver's per-queue state, NULL until drv_queue_set_priv(). */
+static inline void *drv_queue_priv(const drv_queue *q)
+{
+	return drv_queue_view_of(q)->priv;
+}
+
+static inline void drv_queue_set_priv(drv_queue *q, void *priv)
+{
+	((struct drv_queue_view *)(void *)q)->priv = priv;
+}
+
+static inline drv_dev *drv_queue_dev(const drv_queue *q)
+{
+	return drv_queue_view_of(q)->dev;
+}
+
+/* libdrv gives each queue the lowest hardware index free on its device. */
+static inline unsigned drv_queue_id(const drv_queue *q)
+{
+	return drv_queue_view_of(q)->id;
+}
+
+static inline unsigned drv_queue_depth(const drv_queue *q)
+{
+	return drv_queue_view_of(q)->depth;
+}
+
+static inline unsigned drv_queue_max_sg(const drv_queue *q)
+{
+	return drv_queue_view_of(q)->max_sg;
+}
+
+/* The options the queue was created with, defaults filled in. */
+DRV_API const struct drv_queue_opts *drv_queue_options(const drv_queue *q);
+/* The interrupt vector the driver programmed for q (from queue_create); 0 by default. */
+DRV_API void drv_queue_set_vector(drv_queue *q, unsigned vector);
+
+/*
+ * Reports the completion of the request with `tag` (from reap, or from
+ * post/abort for requests that finish at once); the queue lock is held
+ * there. The tag is checked against the queue's requests (index,
+ * generation, state): one that matches nothing is counted in
+ * stats.rejected and returns -EPROTO, touching no request, so a device
+ * that repeats or invents tags cannot complete a request twice. status is
+ * 0 or -errno (the driver translates its device's codes), result the
+ * request's result, result_flags DRV_RESULT_*.
+ */
+DRV_API int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
+			       uint32_t result_flags);
 
 #ifdef __cplusplus
 }

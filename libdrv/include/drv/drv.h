@@ -188,7 +188,7 @@ DRV_API int drv_queue_fd(drv_queue *q);
 struct drv_queue_stats {
 	uint64_t submitted;
 	uint64_t completed;
-	uint64_t kicks;      /* doorbells rung */
+	uint64_t kicks;      /* doorbells rung for submissions */
 	uint64_t interrupts; /* interrupt wake-ups consumed */
 	uint64_t sleeps;     /* times a waiter blocked in the kernel */
 	uint64_t cancelled;

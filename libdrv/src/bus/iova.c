@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "error.h"
+#include "drv/driver.h"
 
 void drv_iova_init(struct drv_iova_space *s)
 {

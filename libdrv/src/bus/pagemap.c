@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "drv/driver.h"
 
 int drv_pagemap_decode(uint64_t entry, uint64_t *pfn)
 {

@@ -38,8 +38,8 @@ static void describe(struct pci_access *ids, struct drv_pci_dev *d)
 	copy_name(d->class_name, sizeof(d->class_name),
 		  pci_lookup_name(ids, buf, sizeof(buf), PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS,
 				  d->class_code >> 8));
-	const struct drv_dev_ops *drv = drv_driver_match(d->vendor, d->device);
-	copy_name(d->libdrv_driver, sizeof(d->libdrv_driver), drv ? drv->name : NULL);
+	copy_name(d->libdrv_driver, sizeof(d->libdrv_driver),
+		  drv_driver_name_for(d->vendor, d->device, d->class_code));
 }
 
 static struct pci_access *open_ids(void)

@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "drv/driver.h"
 #include "pci_sysfs.h"
 
 static int is_user_space_driver(const char *driver)

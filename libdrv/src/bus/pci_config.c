@@ -4,7 +4,7 @@
 #include <errno.h>
 
 #include "dev/devdrv.h"
-#include "error.h"
+#include "drv/driver.h"
 
 int drv_pci_command_update(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t set,
 			   uint16_t clear)
@@ -37,12 +37,16 @@ int drv_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vend
 int drv_pci_enable(const struct drv_bus_ops *bus, drv_dev *dev)
 {
 	uint16_t vendor = 0, device = 0;
+	uint32_t class_rev = 0;
 	int err = drv_pci_read_ids(bus, dev, &vendor, &device);
+	if (!err)
+		err = bus->config_read(dev, DRV_PCI_CLASS_REVISION, &class_rev, sizeof(class_rev));
 	if (!err)
 		err = drv_pci_command_update(bus, dev, DRV_PCI_CMD_MASTER | DRV_PCI_CMD_MEMORY, 0);
 	if (err)
 		return err;
 	dev->info.vendor_id = vendor;
 	dev->info.device_id = device;
+	dev->pci_class = class_rev >> 8;
 	return 0;
 }

@@ -10,6 +10,7 @@
 #define DRV_PCI_VENDOR_ID 0x00
 #define DRV_PCI_DEVICE_ID 0x02
 #define DRV_PCI_COMMAND 0x04
+#define DRV_PCI_CLASS_REVISION 0x08 /* revision id, then the 24-bit class code */
 #define DRV_PCI_CMD_MEMORY 0x0002u
 #define DRV_PCI_CMD_MASTER 0x0004u /* without it DMA and MSI are dropped silently */
 #define DRV_PCI_CMD_INTX_DISABLE 0x0400u
@@ -24,8 +25,8 @@ int drv_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vend
 		     uint16_t *device);
 
 /*
- * Takes a freshly opened function into use: its ids into dev->info (they
- * pick the driver), memory decoding and bus mastering on. 0 or -errno.
+ * Takes a freshly opened function into use: its ids into dev->info and
+ * its class code (they pick the driver), memory decoding and bus mastering on. 0 or -errno.
  */
 int drv_pci_enable(const struct drv_bus_ops *bus, drv_dev *dev);
 

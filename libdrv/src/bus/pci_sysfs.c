@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "drv/driver.h"
 
 const char *drv_sysfs_root(void)
 {

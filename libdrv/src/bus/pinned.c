@@ -9,7 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "drv/driver.h"
 #include "pagemap.h"
 
 #define HUGE_PAGE (2u << 20)

@@ -16,7 +16,7 @@
 
 #include "bus.h"
 #include "dev/devdrv.h"
-#include "error.h"
+#include "drv/driver.h"
 #include "pci_config.h"
 #include "pci_sysfs.h"
 #include "pinned.h"

@@ -20,7 +20,7 @@
 
 #include "bus.h"
 #include "dev/devdrv.h"
-#include "error.h"
+#include "drv/driver.h"
 #include "iova.h"
 #include "irq_choice.h"
 #include "pci_config.h"

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
-#include "error.h"
+#include "drv/driver.h"
 
 static int add_cap_ranges(const uint8_t *base, size_t len, uint32_t off, struct drv_iova_space *s,
 			  int *found)

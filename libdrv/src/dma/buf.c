@@ -10,17 +10,16 @@
 
 #include "dev/devdrv.h"
 #include "dma/dma.h"
-#include "error.h"
+#include "drv/driver.h"
 
-DRV_API int drv_buf_alloc(drv_dev *dev, size_t len, drv_buf **out)
+/* A buffer on pool->user_bufs, released by drv_buf_free() or at close. */
+static int buf_alloc(drv_dev *dev, size_t len, size_t align, int contiguous, drv_buf **out)
 {
-	if (!dev || !out)
-		return drv_fail(-EINVAL, "drv_buf_alloc: dev and out must not be NULL");
 	*out = NULL;
 	drv_buf *b = malloc(sizeof(*b));
 	if (!b)
 		return drv_fail(-ENOMEM, "out of memory allocating a buffer descriptor");
-	int err = drv_dma_alloc(&dev->dma, len, 4096, 0, b);
+	int err = drv_dma_alloc(&dev->dma, len, align, contiguous, b);
 	if (err < 0) {
 		free(b);
 		return err;
@@ -35,6 +34,25 @@ DRV_API int drv_buf_alloc(drv_dev *dev, size_t len, drv_buf **out)
 	pthread_mutex_unlock(&pool->lock);
 	*out = b;
 	return 0;
+}
+
+DRV_API int drv_buf_alloc(drv_dev *dev, size_t len, drv_buf **out)
+{
+	if (!dev || !out)
+		return drv_fail(-EINVAL, "drv_buf_alloc: dev and out must not be NULL");
+	return buf_alloc(dev, len, 4096, 0, out);
+}
+
+#define DRIVER_ALIGN_MAX (64u * 1024)
+
+DRV_API int drv_dev_dma_alloc(drv_dev *dev, size_t len, size_t align, drv_buf **out)
+{
+	if (!dev || !out)
+		return drv_fail(-EINVAL, "drv_dev_dma_alloc: dev and out must not be NULL");
+	if (align > DRIVER_ALIGN_MAX)
+		return drv_fail(-EINVAL, "drv_dev_dma_alloc: alignment %zu is above %u bytes",
+				align, DRIVER_ALIGN_MAX);
+	return buf_alloc(dev, len, align, 1, out);
 }
 
 /* Unlinks b from pool->user_bufs; the pool lock is held. */

@@ -13,7 +13,7 @@
 
 #include "dev/devdrv.h"
 #include "dma/dma.h"
-#include "error.h"
+#include "drv/driver.h"
 
 /* A free range [off, off + len) of region `region`. */
 struct drv_dma_free {

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 
 #include "dev/devdrv.h"
-#include "error.h"
+#include "drv/driver.h"
 #include "queue/queue.h"
 
 #define CHUNK 4096u

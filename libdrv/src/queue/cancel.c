@@ -7,7 +7,7 @@
  * or is reset, so nothing it may still write is ever reused.
  */
 #include "dev/devdrv.h"
-#include "error.h"
+#include "drv/driver.h"
 #include "queue/queue.h"
 
 void drv_queue_note_deadline(drv_queue *q, uint64_t deadline)

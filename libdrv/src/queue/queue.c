@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "dev/devdrv.h"
-#include "error.h"
+#include "drv/driver.h"
 #include "queue/queue.h"
 
 #define DEFAULT_DEPTH 64u
@@ -82,6 +82,35 @@ static int check_opts(const drv_dev *dev, const struct drv_queue_opts *o)
 	return 0;
 }
 
+/* The lowest hardware queue index free on the device; drivers program that queue. */
+static int take_queue_id(drv_queue *q)
+{
+	drv_dev *dev = q->dev;
+	pthread_mutex_lock(&dev->lock);
+	unsigned id = 0;
+	while (id < dev->info.max_queues && (dev->queue_ids_used >> id & 1))
+		id++;
+	bool found = id < dev->info.max_queues;
+	if (found)
+		dev->queue_ids_used |= 1ull << id;
+	pthread_mutex_unlock(&dev->lock);
+	if (!dev->info.max_queues)
+		return drv_fail(-ENODEV, "the %s driver reported no queues (max_queues is 0)",
+				dev->info.driver);
+	if (!found)
+		return drv_fail(-EBUSY, "this %s has %u queue(s), all in use: destroy one first",
+				dev->info.driver, dev->info.max_queues);
+	q->id = id;
+	return 0;
+}
+
+static void put_queue_id(drv_queue *q)
+{
+	pthread_mutex_lock(&q->dev->lock);
+	q->dev->queue_ids_used &= ~(1ull << q->id);
+	pthread_mutex_unlock(&q->dev->lock);
+}
+
 /*
  * The queue's wake-up source in IRQ/HYBRID mode: the bus interrupt fd, or,
  * when the device has no interrupts (ivshmem under uio) or the bus no fd
@@ -149,31 +178,35 @@ DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, dr
 	err = drv_slots_init(q);
 	if (!err)
 		err = drv_bounce_init(q, o.bounce_bytes);
-	if (err) {
-		queue_free(q);
-		return err;
-	}
+	if (err)
+		goto fail_free;
+	err = take_queue_id(q);
+	if (err)
+		goto fail_free;
 	err = dev->ops->queue_create(q);
-	if (err) {
-		queue_free(q);
-		return err;
-	}
+	if (err)
+		goto fail_id;
 	if (o.cmode != DRV_CMODE_POLL)
 		err = open_wakeup(q);
 	q->health_fd = dev->bus->health_fd ? dev->bus->health_fd(dev) : -1;
 	if (!err)
 		err = open_fds(q);
-	if (err) {
-		dev->ops->queue_destroy(q);
-		queue_free(q);
-		return err;
-	}
+	if (err)
+		goto fail_hw;
 	pthread_mutex_lock(&dev->lock);
 	q->next = dev->queues;
 	dev->queues = q;
 	pthread_mutex_unlock(&dev->lock);
 	*out = q;
 	return 0;
+
+fail_hw:
+	dev->ops->queue_destroy(q);
+fail_id:
+	put_queue_id(q);
+fail_free:
+	queue_free(q);
+	return err;
 }
 
 static bool nothing_active(drv_queue *q, void *arg)
@@ -270,6 +303,7 @@ DRV_API int drv_queue_destroy(drv_queue *q)
 	pthread_mutex_unlock(&dev->lock);
 	drv_queue_stop(q);
 	dev->ops->queue_destroy(q);
+	put_queue_id(q);
 	drv_queue_finish(q);
 	drv_queue_release(q);
 	return 0;

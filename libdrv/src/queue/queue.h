@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "dma/dma.h"
-#include "drv/drv.h"
+#include "drv/driver.h"
 
 enum drv_slot_state {
 	DRV_SLOT_FREE = 0,
@@ -40,7 +40,6 @@ enum drv_req_state {
  */
 #define DRV_TAG(slot, gen) ((uint32_t)(slot) | ((uint32_t)(gen) << DRV_TAG_INDEX_BITS))
 #define DRV_TAG_GEN(tag) ((tag) >> DRV_TAG_INDEX_BITS)
-#define DRV_QUEUE_MAX_DEPTH 4096u
 _Static_assert(DRV_QUEUE_MAX_DEPTH <= 1u << DRV_TAG_INDEX_BITS, "slot indices must fit a tag");
 
 /*
@@ -72,11 +71,14 @@ enum drv_queue_phase {
 };
 
 struct drv_queue {
+	/* What drivers read through struct drv_queue_view (drv/driver.h). */
+	void *priv; /* the driver's */
 	drv_dev *dev;
-	struct drv_queue *next; /* dev->queues list */
-	unsigned id;            /* hardware queue index */
-	unsigned depth;         /* slots */
+	unsigned id;    /* hardware queue index */
+	unsigned depth; /* slots */
 	unsigned max_sg;
+
+	struct drv_queue *next; /* dev->queues list */
 	struct drv_queue_opts opts;
 	pthread_mutex_t lock;
 	pthread_cond_t cond; /* completions for waiters that are not sleeping on the fd */
@@ -116,18 +118,15 @@ struct drv_queue {
 	struct drv_buf bounce; /* buffered-I/O area */
 	struct drv_bounce *bounce_map;
 	struct drv_queue_stats stats;
-	void *hw; /* driver's per-queue state */
 };
 
-/*
- * Called by the driver's reap() for each device completion, with the queue
- * lock held. Validates the tag against the slot table (range, generation,
- * state); a completion that matches nothing is counted in stats.rejected
- * and returns -EPROTO without touching any request. `status` is 0 or
- * -errno (the driver translates device status codes).
- */
-int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
-		       uint32_t result_flags);
+#define DRV_SAME_AS_VIEW(field)                                                                    \
+	(offsetof(struct drv_queue, field) == offsetof(struct drv_queue_view, field) &&            \
+	 sizeof(((struct drv_queue *)0)->field) == sizeof(((struct drv_queue_view *)0)->field))
+_Static_assert(DRV_SAME_AS_VIEW(priv) && DRV_SAME_AS_VIEW(dev) && DRV_SAME_AS_VIEW(id) &&
+		   DRV_SAME_AS_VIEW(depth) && DRV_SAME_AS_VIEW(max_sg),
+	       "struct drv_queue must begin with the members of struct drv_queue_view");
+#undef DRV_SAME_AS_VIEW
 
 /* Fails everything pending with status (device gone, queue error). Lock held. */
 void drv_queue_fail_all(drv_queue *q, int status);

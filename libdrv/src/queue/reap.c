@@ -5,7 +5,7 @@
  * delivered exactly once; delivery takes it off the done list.
  */
 #include "dev/devdrv.h"
-#include "error.h"
+#include "drv/driver.h"
 #include "queue/queue.h"
 
 static bool finished(const struct drv_req *r)

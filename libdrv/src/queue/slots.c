@@ -10,7 +10,7 @@
 #include <sys/eventfd.h>
 
 #include "dev/devdrv.h"
-#include "error.h"
+#include "drv/driver.h"
 #include "queue/queue.h"
 
 int drv_slots_init(drv_queue *q)
@@ -269,8 +269,8 @@ static __attribute__((noinline)) int complete_other(drv_queue *q, struct drv_slo
 	return bad_result ? -EPROTO : 0;
 }
 
-int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
-		       uint32_t result_flags)
+DRV_API int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
+			       uint32_t result_flags)
 {
 	uint32_t idx = drv_tag_index(tag);
 	struct drv_slot *s = idx < q->depth ? &q->slots[idx] : NULL;

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "dev/devdrv.h"
-#include "error.h"
+#include "drv/driver.h"
 #include "queue/queue.h"
 
 static bool takes_data(uint8_t op)
@@ -322,7 +322,7 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 	}
 	drv_clock_batch_close(q);
 	if (q->posted) {
-		q->dev->ops->commit(q);
+		q->stats.kicks += q->dev->ops->commit(q);
 		q->posted = 0;
 	}
 	drv_queue_timer_sync(q);

@@ -5,7 +5,7 @@
  * other threads' completions.
  */
 #include "dev/devdrv.h"
-#include "error.h"
+#include "drv/driver.h"
 #include "queue/queue.h"
 
 struct room_wait {

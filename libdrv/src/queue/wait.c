@@ -16,7 +16,7 @@
 
 #include "dev/devdrv.h"
 #include "drv_support/cpu.h"
-#include "error.h"
+#include "drv/driver.h"
 #include "queue/queue.h"
 
 enum { EV_IRQ = 1, EV_SW = 2, EV_HEALTH = 3, EV_TIMER = 4 };
@@ -210,7 +210,7 @@ static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 /* The leader's turn: wait for device activity in the queue's mode. */
 static void lead(drv_queue *q, uint64_t wake, uint64_t now)
 {
-	const struct drv_dev_ops *ops = q->dev->ops;
+	const struct drv_driver *ops = q->dev->ops;
 	if (q->opts.cmode == DRV_CMODE_POLL) {
 		spin(q, wake, UINT64_MAX);
 		return;

@@ -16,13 +16,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "bus/pci_config.h"
-#include "dev/devdrv.h"
-#include "dev/edu_regs.h"
-#include "drv_support/mmio.h"
-#include "drv/edu.h"
-#include "error.h"
-#include "queue/queue.h"
+#include <drv/driver.h>
+#include <drv/edu.h>
+#include <drv/mmio.h>
+
+#include "edu_regs.h"
 
 #define EDU_QUEUE_DEPTH 64
 #define EDU_EVENT_BACKLOG 16
@@ -56,9 +54,9 @@ struct edu_queue {
 	bool use_irq; /* ask the device for completion interrupts */
 };
 
-static struct edu_dev *edu_of(drv_queue *q)
+static struct edu_dev *edu_of(const drv_queue *q)
 {
-	return q->dev->drv_priv;
+	return drv_dev_priv(drv_queue_dev(q));
 }
 
 static uint32_t rd(const struct edu_dev *e, unsigned reg)
@@ -336,66 +334,65 @@ static int deliver_events(drv_queue *q, struct edu_queue *eq, unsigned budget)
 
 /* ---- drv_dev_ops ------------------------------------------------------------ */
 
+/*
+ * Without bus mastering DMA and MSI vanish silently (PCI 3.0, 6.2.2). The
+ * PCI buses turn it on at open; this covers any bus that does not.
+ */
+static int enable_bus_master(drv_dev *dev)
+{
+	uint16_t cmd;
+	int err = drv_dev_config_read(dev, PCI_COMMAND, &cmd, sizeof(cmd));
+	if (err == -EOPNOTSUPP || (!err && (cmd & PCI_COMMAND_MASTER)))
+		return 0;
+	if (!err) {
+		cmd |= PCI_COMMAND_MASTER;
+		err = drv_dev_config_write(dev, PCI_COMMAND, &cmd, sizeof(cmd));
+	}
+	return err;
+}
+
 static int edu_probe(drv_dev *dev)
 {
 	volatile void *bar;
 	size_t len;
-	int err = dev->bus->map_region(dev, EDU_BAR, &bar, &len);
+	int err = drv_dev_map_bar(dev, EDU_BAR, &bar, &len);
 	if (err < 0)
 		return err;
 	if (len < EDU_BAR_MIN_LEN)
 		return drv_fail(-ENODEV, "edu BAR0 is %zu bytes, expected 1 MiB: not an edu device",
 				len);
-	struct edu_dev *e = calloc(1, sizeof(*e));
-	if (!e)
-		return drv_fail(-ENOMEM, "out of memory for the edu driver");
-	e->bar = bar;
-	uint32_t id = rd(e, EDU_REG_ID);
-	if ((id & EDU_ID_MAGIC_MASK) != EDU_ID_MAGIC) {
-		free(e);
+	struct edu_dev probe = { .bar = bar };
+	uint32_t id = rd(&probe, EDU_REG_ID);
+	if ((id & EDU_ID_MAGIC_MASK) != EDU_ID_MAGIC)
 		return drv_fail(-ENODEV,
 				"identity register reads 0x%08x, expected 0x%08x: this is not "
 				"QEMU's edu device, or it is not responding",
 				id, EDU_ID_VALUE);
-	}
-	/*
-	 * Without bus mastering DMA and MSI vanish silently. The PCI buses turn
-	 * it on at open; this covers any bus that does not.
-	 */
-	if (dev->bus->config_read && dev->bus->config_write) {
-		err = drv_pci_command_update(dev->bus, dev, DRV_PCI_CMD_MASTER, 0);
-		if (err < 0) {
-			free(e);
-			return err;
-		}
-	}
-	enum drv_irq_mode mode = DRV_IRQ_NONE;
-	int vectors = dev->bus->irq_setup ? dev->bus->irq_setup(dev, 1, &mode) : 0;
-	if (vectors < 0) {
-		free(e);
+	err = enable_bus_master(dev);
+	if (err < 0)
+		return err;
+	int vectors = drv_dev_irq_setup(dev, 1);
+	if (vectors < 0)
 		return vectors;
-	}
-	if (vectors == 0)
-		mode = DRV_IRQ_NONE;
+	struct edu_dev *e = calloc(1, sizeof(*e));
+	if (!e)
+		return drv_fail(-ENOMEM, "out of memory for the edu driver");
+	*e = probe;
 	/* Leftovers of an earlier user must not look like our completions. */
 	wr(e, EDU_REG_STATUS, 0);
 	wr(e, EDU_REG_IRQ_ACK, rd(e, EDU_REG_IRQ_STATUS));
-	dev->drv_priv = e;
+	drv_dev_set_priv(dev, e);
 
-	struct drv_info *info = &dev->info;
-	snprintf(info->driver, sizeof(info->driver), "edu");
-	snprintf(info->model, sizeof(info->model), "QEMU edu %u.%u", id >> 24, (id >> 16) & 0xff);
-	info->vendor_id = EDU_VENDOR_ID;
-	info->device_id = EDU_DEVICE_ID;
-	info->hw_version = id >> 16;
-	info->features = DRV_FEAT_EVENTS | DRV_FEAT_ABORT | DRV_FEAT_STORAGE;
-	info->capacity = EDU_BUF_USABLE;
-	info->max_queues = 1;
-	info->max_queue_depth = DRV_QUEUE_MAX_DEPTH;
-	info->max_transfer = EDU_BUF_USABLE;
-	info->max_sg = 1;
-	info->irq_vectors = (uint32_t)vectors;
-	info->irq_mode = mode;
+	struct drv_info info = *drv_dev_info(dev);
+	snprintf(info.model, sizeof(info.model), "QEMU edu %u.%u", id >> 24, (id >> 16) & 0xff);
+	info.hw_version = id >> 16;
+	info.features = DRV_FEAT_EVENTS | DRV_FEAT_ABORT | DRV_FEAT_STORAGE;
+	info.capacity = EDU_BUF_USABLE;
+	info.max_queues = 1; /* one device, one operation at a time: one queue */
+	info.max_queue_depth = DRV_QUEUE_MAX_DEPTH;
+	info.max_transfer = EDU_BUF_USABLE;
+	info.max_sg = 1;
+	drv_dev_set_info(dev, &info);
 	return 0;
 }
 
@@ -415,37 +412,32 @@ static void quiesce(struct edu_dev *e)
 
 static void edu_remove(drv_dev *dev)
 {
-	struct edu_dev *e = dev->drv_priv;
+	struct edu_dev *e = drv_dev_priv(dev);
 	if (!e)
 		return;
-	if (!__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE))
+	if (drv_dev_alive(dev) == 0)
 		quiesce(e);
 	free(e);
-	dev->drv_priv = NULL;
+	drv_dev_set_priv(dev, NULL);
 }
 
 static int edu_queue_create(drv_queue *q)
 {
-	pthread_mutex_lock(&q->dev->lock);
-	bool taken = q->dev->queues != NULL;
-	pthread_mutex_unlock(&q->dev->lock);
-	if (taken)
-		return drv_fail(-EBUSY, "edu has a single queue: destroy the other one first");
+	unsigned depth = drv_queue_depth(q);
 	struct edu_queue *eq = calloc(1, sizeof(*eq));
-	const struct drv_request **fifo = calloc(q->depth, sizeof(*fifo));
-	const struct drv_request **parked = calloc(q->depth, sizeof(*parked));
+	const struct drv_request **fifo = calloc(depth, sizeof(*fifo));
+	const struct drv_request **parked = calloc(depth, sizeof(*parked));
 	if (!eq || !fifo || !parked) {
 		free(eq);
 		free(fifo);
 		free(parked);
-		return drv_fail(-ENOMEM, "out of memory for an edu queue of depth %u", q->depth);
+		return drv_fail(-ENOMEM, "out of memory for an edu queue of depth %u", depth);
 	}
-	eq->fifo = (struct edu_ring){ .slot = fifo, .cap = q->depth };
-	eq->parked = (struct edu_ring){ .slot = parked, .cap = q->depth };
+	eq->fifo = (struct edu_ring){ .slot = fifo, .cap = depth };
+	eq->parked = (struct edu_ring){ .slot = parked, .cap = depth };
 	/* The queue layer refuses interrupt modes on a device without interrupts. */
-	eq->use_irq = q->opts.cmode != DRV_CMODE_POLL;
-	q->vector = 0;
-	q->hw = eq;
+	eq->use_irq = drv_queue_options(q)->cmode != DRV_CMODE_POLL;
+	drv_queue_set_priv(q, eq);
 	struct edu_dev *e = edu_of(q);
 	wr(e, EDU_REG_IRQ_ACK, rd(e, EDU_REG_IRQ_STATUS));
 	return 0;
@@ -453,22 +445,22 @@ static int edu_queue_create(drv_queue *q)
 
 static void edu_queue_destroy(drv_queue *q)
 {
-	struct edu_queue *eq = q->hw;
+	struct edu_queue *eq = drv_queue_priv(q);
 	if (!eq)
 		return;
 	/* On drv_close remove() has already quiesced the device and dropped edu_dev. */
-	struct edu_dev *e = q->dev->drv_priv;
-	if (e && eq->busy != EDU_IDLE && !__atomic_load_n(&q->dev->dead, __ATOMIC_ACQUIRE))
+	struct edu_dev *e = edu_of(q);
+	if (e && eq->busy != EDU_IDLE && drv_dev_alive(drv_queue_dev(q)) == 0)
 		quiesce(e);
 	free(eq->fifo.slot);
 	free(eq->parked.slot);
 	free(eq);
-	q->hw = NULL;
+	drv_queue_set_priv(q, NULL);
 }
 
 static int edu_post(drv_queue *q, const struct drv_request *rq)
 {
-	struct edu_queue *eq = q->hw;
+	struct edu_queue *eq = drv_queue_priv(q);
 	int err = check(rq);
 	if (err)
 		return err;
@@ -480,17 +472,19 @@ static int edu_post(drv_queue *q, const struct drv_request *rq)
 	return 0;
 }
 
-static void edu_commit(drv_queue *q)
+/* edu has no doorbell: starting the head operation is the notification. */
+static unsigned edu_commit(drv_queue *q)
 {
-	struct edu_queue *eq = q->hw;
+	struct edu_queue *eq = drv_queue_priv(q);
 	eq->ready = eq->fifo.count;
 	start_head(edu_of(q), eq);
+	return 0;
 }
 
 static int edu_reap(drv_queue *q, unsigned budget)
 {
 	struct edu_dev *e = edu_of(q);
-	struct edu_queue *eq = q->hw;
+	struct edu_queue *eq = drv_queue_priv(q);
 	collect_irq(e, eq);
 	int n = advance(q, e, eq, budget);
 	return n + deliver_events(q, eq, budget - (unsigned)n);
@@ -498,7 +492,7 @@ static int edu_reap(drv_queue *q, unsigned budget)
 
 static int edu_abort(drv_queue *q, const struct drv_request *rq)
 {
-	struct edu_queue *eq = q->hw;
+	struct edu_queue *eq = drv_queue_priv(q);
 	int i = ring_find(&eq->parked, rq);
 	if (i >= 0) {
 		ring_remove(&eq->parked, (unsigned)i);
@@ -522,7 +516,7 @@ static bool edu_irq_enable(drv_queue *q, bool on)
 		return false;
 	/* edu cannot mask its interrupt; report work that needs no interrupt to be found. */
 	struct edu_dev *e = edu_of(q);
-	struct edu_queue *eq = q->hw;
+	struct edu_queue *eq = drv_queue_priv(q);
 	if (eq->ready && eq->busy == EDU_IDLE)
 		return true;
 	if (eq->backlog_count && eq->parked.count)
@@ -532,9 +526,10 @@ static bool edu_irq_enable(drv_queue *q, bool on)
 	return rd(e, EDU_REG_IRQ_STATUS) != 0;
 }
 
-static const struct drv_pci_id edu_ids[] = { { EDU_VENDOR_ID, EDU_DEVICE_ID }, { 0, 0 } };
+static const struct drv_pci_id edu_ids[] = { { EDU_VENDOR_ID, EDU_DEVICE_ID, 0, 0 }, { 0 } };
 
-const struct drv_dev_ops drv_dev_edu = {
+const struct drv_driver edu_driver = {
+	DRV_DRIVER_INIT,
 	.name = "edu",
 	.ids = edu_ids,
 	.dma_mask = EDU_DMA_MASK,

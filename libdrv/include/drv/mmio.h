@@ -7,8 +7,8 @@
  * entry, is visible before the register), so neither compiler nor CPU
  * tears, merges or reorders it.
  */
-#ifndef DRV_SUPPORT_MMIO_H
-#define DRV_SUPPORT_MMIO_H
+#ifndef DRV_MMIO_H
+#define DRV_MMIO_H
 
 #include <stdint.h>
 

@@ -10,18 +10,17 @@
  * overruns the completion ring: it fetches only while it can reserve a
  * completion entry for what it fetches (docs/dsim.md).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "dev/devdrv.h"
-#include "devsim/dsim_hw.h"
-#include "drv_support/mmio.h"
-#include "error.h"
-#include "queue/queue.h"
+#include <devsim/dsim_hw.h>
+#include <drv/driver.h>
+#include <drv/mmio.h>
 
 #define REGISTER_WAIT_NS 2000000000ull
+#define REGISTER_BAR 2        /* the register page: ivshmem's shared memory BAR */
 #define IVSHMEM_DOORBELL 0x0c /* BAR0 register: write (peer << 16) | vector */
 
 /* Request ops go into SQEs and device features into drv_info unchanged. */
@@ -40,16 +39,31 @@ _Static_assert(DRV_FEAT_SGL == DSIM_FEAT_SGL && DRV_FEAT_EVENTS == DSIM_FEAT_EVE
 	 DSIM_FEAT_PERSISTENT | DSIM_FEAT_DEVICE_POLL)
 
 struct dsim {
+	drv_dev *dev;
 	volatile uint8_t *regs;
-	/* PCI (ivshmem-doorbell carrier): BAR0's doorbell register and devsim's peer id. */
+	/* Without bus doorbells (PCI, ivshmem-doorbell): BAR0's doorbell register, devsim's peer.
+	 */
+	bool bus_kick;
 	volatile uint32_t *doorbell;
 	uint32_t doorbell_peer;
-	unsigned poll_refs; /* queues that asked the device to poll; dev->lock */
+	pthread_mutex_t poll_lock; /* queues are created and destroyed from any thread */
+	unsigned poll_refs;        /* queues that asked the device to poll */
+};
+
+/* A slot's SG list, when requests may carry more than one segment. */
+struct dsim_sgl {
+	drv_buf *buf;
+	struct dsim_sge *sge;
+	uint64_t bus;
 };
 
 struct dsim_queue {
-	struct drv_buf sq, cq;
-	struct drv_buf *sgl; /* one SG list per slot, or NULL */
+	struct dsim *d;
+	unsigned id, depth;
+	drv_buf *sq, *cq;
+	struct dsim_sqe *sqe;
+	struct dsim_cqe *cqe;
+	struct dsim_sgl *sgl; /* one per slot, or NULL */
 	struct drv_sq_ring ring;
 	uint32_t mask; /* of both rings, which have the same size */
 	uint32_t cq_head;
@@ -76,30 +90,53 @@ static void wr64(struct dsim *d, unsigned off, uint64_t v)
 	drv_mmio_wr64(d->regs, off, v);
 }
 
-static void kick(drv_dev *dev, unsigned vector)
+static const char *address(const struct dsim *d)
 {
-	struct dsim *d = dev->drv_priv;
-	if (dev->bus->kick)
-		dev->bus->kick(dev, vector);
-	else if (d->doorbell)
+	return drv_dev_info(d->dev)->address;
+}
+
+static void kick(struct dsim *d, unsigned vector)
+{
+	if (d->bus_kick)
+		(void)drv_dev_kick(d->dev, vector);
+	else
 		__atomic_store_n(d->doorbell, d->doorbell_peer << 16 | vector, __ATOMIC_RELEASE);
 }
 
 /* On PCI the device is reached through ivshmem-doorbell: BAR0 holds the doorbell. */
-static int map_doorbell(drv_dev *dev, struct dsim *d)
+static int map_doorbell(struct dsim *d)
 {
 	volatile void *va;
 	size_t len;
-	if (dev->bus->kick)
+	d->bus_kick = drv_dev_has_kick(d->dev);
+	if (d->bus_kick)
 		return 0;
-	int err = dev->bus->map_region(dev, 0, &va, &len);
+	int err = drv_dev_map_bar(d->dev, 0, &va, &len);
 	if (!err && len < IVSHMEM_DOORBELL + 4)
 		err = drv_fail(-ENODEV, "BAR0 of %s is too small for an ivshmem doorbell",
-			       dev->info.address);
+			       address(d));
 	if (err)
 		return err;
 	d->doorbell = (volatile uint32_t *)((volatile uint8_t *)va + IVSHMEM_DOORBELL);
 	d->doorbell_peer = rd32(d, DSIM_REG_DOORBELL_PEER);
+	return 0;
+}
+
+struct reg_wait {
+	struct dsim *d;
+	unsigned off;
+	uint32_t mask, want, fail;
+	bool stop_on_fatal;
+};
+
+static int reg_reached(void *arg)
+{
+	const struct reg_wait *w = arg;
+	uint32_t v = rd32(w->d, w->off);
+	if ((v & w->mask) == w->want)
+		return 1;
+	if ((v & w->fail) || (w->stop_on_fatal && (rd32(w->d, DSIM_REG_STATUS) & DSIM_STS_FATAL)))
+		return -EIO;
 	return 0;
 }
 
@@ -109,62 +146,50 @@ static int map_doorbell(drv_dev *dev, struct dsim *d)
  * the `fail` bits or, with stop_on_fatal, STATUS shows FATAL; -ENODEV when
  * the bus reports the device gone. Only silence is -ETIMEDOUT.
  */
-static int wait_reg(drv_dev *dev, unsigned off, uint32_t mask, uint32_t want, uint32_t fail,
+static int wait_reg(struct dsim *d, unsigned off, uint32_t mask, uint32_t want, uint32_t fail,
 		    bool stop_on_fatal)
 {
-	struct dsim *d = dev->drv_priv;
-	uint64_t end = drv_now_ns() + REGISTER_WAIT_NS;
-	for (;;) {
-		uint32_t v = rd32(d, off);
-		if ((v & mask) == want)
-			return 0;
-		if ((v & fail) || (stop_on_fatal && (rd32(d, DSIM_REG_STATUS) & DSIM_STS_FATAL)))
-			return -EIO;
-		if (dev->bus->alive && dev->bus->alive(dev) < 0)
-			return -ENODEV;
-		if (drv_now_ns() >= end)
-			return -ETIMEDOUT;
-		nanosleep(&(struct timespec){ .tv_nsec = 20000 }, NULL);
-	}
+	struct reg_wait w = { d, off, mask, want, fail, stop_on_fatal };
+	int rc = drv_dev_poll(d->dev, reg_reached, &w, REGISTER_WAIT_NS);
+	return rc == 1 ? 0 : rc;
 }
 
-static int reset(drv_dev *dev)
+static int reset(struct dsim *d)
 {
-	struct dsim *d = dev->drv_priv;
 	wr32(d, DSIM_REG_CONTROL, DSIM_CTRL_RESET);
-	kick(dev, DSIM_KICK_ADMIN);
-	int err = wait_reg(dev, DSIM_REG_CONTROL, DSIM_CTRL_RESET, 0, 0, false);
+	kick(d, DSIM_KICK_ADMIN);
+	int err = wait_reg(d, DSIM_REG_CONTROL, DSIM_CTRL_RESET, 0, 0, false);
 	if (err == -ENODEV)
-		return drv_fail(err, "dsim at %s went away during its reset", dev->info.address);
+		return drv_fail(err, "dsim at %s went away during its reset", address(d));
 	if (err)
 		return drv_fail(err, "dsim at %s did not finish its reset: is devsim running?",
-				dev->info.address);
+				address(d));
 	return 0;
 }
 
-static int enable(drv_dev *dev)
+static int enable(struct dsim *d)
 {
-	struct dsim *d = dev->drv_priv;
 	wr32(d, DSIM_REG_CONTROL, DSIM_CTRL_ENABLE);
-	kick(dev, DSIM_KICK_ADMIN);
+	kick(d, DSIM_KICK_ADMIN);
 	int err =
-	    wait_reg(dev, DSIM_REG_STATUS, DSIM_STS_READY, DSIM_STS_READY, DSIM_STS_FATAL, false);
+	    wait_reg(d, DSIM_REG_STATUS, DSIM_STS_READY, DSIM_STS_READY, DSIM_STS_FATAL, false);
 	uint32_t sts = rd32(d, DSIM_REG_STATUS);
 	if (err == -EIO)
 		return drv_fail(err, "dsim at %s stopped with fatal error %u while enabling: %s",
-				dev->info.address, DSIM_STS_CODE(sts),
+				address(d), DSIM_STS_CODE(sts),
 				DSIM_STS_CODE(sts) == DSIM_FATAL_INTERNAL
 				    ? "check its storage (devsim's messages say more)"
 				    : "restart devsim");
 	if (err == -ENODEV)
-		return drv_fail(err, "dsim at %s went away while enabling", dev->info.address);
+		return drv_fail(err, "dsim at %s went away while enabling", address(d));
 	if (err)
-		return drv_fail(err, "dsim at %s did not become ready (status %#x)",
-				dev->info.address, sts);
+		return drv_fail(err, "dsim at %s did not become ready (status %#x)", address(d),
+				sts);
 	return 0;
 }
 
-static int identify(drv_dev *dev, struct dsim *d)
+/* Everything the device says about itself is checked before it is believed. */
+static int identify(struct dsim *d)
 {
 	uint32_t magic = rd32(d, DSIM_REG_MAGIC);
 	uint32_t version = rd32(d, DSIM_REG_VERSION);
@@ -172,33 +197,44 @@ static int identify(drv_dev *dev, struct dsim *d)
 		return drv_fail(-ENODEV,
 				"device at %s is not a dsim (magic %#x, expected %#x): check the "
 				"address",
-				dev->info.address, magic, DSIM_MAGIC);
+				address(d), magic, DSIM_MAGIC);
 	if (version >> 16 != DSIM_VERSION >> 16)
-		return drv_fail(-ENODEV, "dsim at %s speaks version %u.%u, this libdrv needs %u.x",
-				dev->info.address, version >> 16, version & 0xffff,
-				DSIM_VERSION >> 16);
-	struct drv_info *info = &dev->info;
-	info->hw_version = version;
-	info->vendor_id = DSIM_PCI_VENDOR;
-	info->device_id = DSIM_PCI_DEVICE;
-	snprintf(info->model, sizeof(info->model), "dsim %u.%u", version >> 16, version & 0xffff);
-	info->features = rd64(d, DSIM_REG_FEATURES) & DSIM_FEATURES_MIRRORED;
-	info->capacity = rd64(d, DSIM_REG_CAPACITY);
-	if (info->capacity)
-		info->features |= DRV_FEAT_STORAGE;
+		return drv_fail(-ENODEV, "dsim at %s speaks version %u.%u, this driver needs %u.x",
+				address(d), version >> 16, version & 0xffff, DSIM_VERSION >> 16);
+	struct drv_info info = *drv_dev_info(d->dev);
+	info.hw_version = version;
+	snprintf(info.model, sizeof(info.model), "dsim %u.%u", version >> 16, version & 0xffff);
+	info.features = rd64(d, DSIM_REG_FEATURES) & DSIM_FEATURES_MIRRORED;
+	info.capacity = rd64(d, DSIM_REG_CAPACITY);
+	if (info.capacity)
+		info.features |= DRV_FEAT_STORAGE;
 	uint32_t nq = rd32(d, DSIM_REG_NUM_QUEUES);
-	info->max_queues = nq < DSIM_MAX_QUEUES ? nq : DSIM_MAX_QUEUES;
+	info.max_queues = nq < DSIM_MAX_QUEUES ? nq : DSIM_MAX_QUEUES;
 	uint32_t log2 = rd32(d, DSIM_REG_MAX_LOG2_DEPTH);
 	if (log2 > 16)
 		log2 = 16;
 	/* drv_sq_ring_size(): a ring of 2^log2 entries serves (2^log2 - 2) / 2 requests. */
-	info->max_queue_depth = log2 ? ((1u << log2) - 2) / 2 : 0;
-	info->max_transfer = rd32(d, DSIM_REG_MAX_TRANSFER);
-	info->max_sg = rd32(d, DSIM_REG_MAX_SG);
-	if (info->max_sg > 1024)
-		info->max_sg = 1024;
-	if (!info->max_queues || !info->max_queue_depth || !info->max_transfer)
-		return drv_fail(-EIO, "dsim at %s reports no usable queues", dev->info.address);
+	info.max_queue_depth = log2 ? ((1u << log2) - 2) / 2 : 0;
+	info.max_transfer = rd32(d, DSIM_REG_MAX_TRANSFER);
+	info.max_sg = rd32(d, DSIM_REG_MAX_SG);
+	if (info.max_sg > 1024)
+		info.max_sg = 1024;
+	if (!info.max_queues || !info.max_queue_depth || !info.max_transfer)
+		return drv_fail(-EIO, "dsim at %s reports no usable queues", address(d));
+	drv_dev_set_info(d->dev, &info);
+	return 0;
+}
+
+static int map_registers(struct dsim *d)
+{
+	volatile void *va;
+	size_t len;
+	int err = drv_dev_map_bar(d->dev, REGISTER_BAR, &va, &len);
+	if (err)
+		return err;
+	if (len < DSIM_REG_PAGE_SIZE)
+		return drv_fail(-ENODEV, "register window of %zu bytes is too small for dsim", len);
+	d->regs = (volatile uint8_t *)va;
 	return 0;
 }
 
@@ -207,110 +243,88 @@ static int dsim_probe(drv_dev *dev)
 	struct dsim *d = calloc(1, sizeof(*d));
 	if (!d)
 		return drv_fail(-ENOMEM, "out of memory probing dsim");
-	dev->drv_priv = d;
-	volatile void *va;
-	size_t len;
-	/* On PCI (ivshmem) the register page lives in BAR2. */
-	unsigned window = strcmp(dev->bus->name, "sim") == 0 ? 0 : 2;
-	int err = dev->bus->map_region(dev, window, &va, &len);
-	if (!err && len < DSIM_REG_PAGE_SIZE)
-		err = drv_fail(-ENODEV, "register window of %zu bytes is too small for dsim", len);
+	d->dev = dev;
+	pthread_mutex_init(&d->poll_lock, NULL);
+	int err = map_registers(d);
+	if (!err)
+		err = identify(d);
+	if (!err)
+		err = map_doorbell(d);
+	if (!err)
+		err = reset(d);
+	if (!err)
+		err = enable(d);
 	if (!err) {
-		d->regs = (volatile uint8_t *)va;
-		err = identify(dev, d);
-	}
-	if (!err)
-		err = map_doorbell(dev, d);
-	if (!err)
-		err = reset(dev);
-	if (!err)
-		err = enable(dev);
-	if (!err) {
-		enum drv_irq_mode mode = DRV_IRQ_NONE;
-		int n = dev->bus->irq_setup(dev, rd32(d, DSIM_REG_NUM_VECTORS), &mode);
-		if (n < 0)
-			err = n;
-		dev->info.irq_vectors = n > 0 ? (uint32_t)n : 0;
-		dev->info.irq_mode = n > 0 ? mode : DRV_IRQ_NONE;
+		int n = drv_dev_irq_setup(dev, rd32(d, DSIM_REG_NUM_VECTORS));
+		err = n < 0 ? n : 0;
 	}
 	if (err) {
+		pthread_mutex_destroy(&d->poll_lock);
 		free(d);
-		dev->drv_priv = NULL;
+		return err;
 	}
-	return err;
+	drv_dev_set_priv(dev, d);
+	return 0;
 }
 
 static void dsim_remove(drv_dev *dev)
 {
-	struct dsim *d = dev->drv_priv;
+	struct dsim *d = drv_dev_priv(dev);
 	if (!d)
 		return;
-	if (!__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE))
-		(void)reset(dev);
+	if (drv_dev_alive(dev) == 0)
+		(void)reset(d);
+	pthread_mutex_destroy(&d->poll_lock);
 	free(d);
 	/* Queues destroyed after this touch no registers. */
-	dev->drv_priv = NULL;
+	drv_dev_set_priv(dev, NULL);
 }
 
-/* Queues are created and destroyed from any thread: dev->lock keeps the count. */
-static void set_device_poll(drv_dev *dev, bool on)
+static void set_device_poll(struct dsim *d, bool on)
 {
-	struct dsim *d = dev->drv_priv;
-	pthread_mutex_lock(&dev->lock);
+	pthread_mutex_lock(&d->poll_lock);
 	if (!(on ? d->poll_refs++ : --d->poll_refs)) {
 		wr32(d, DSIM_REG_POLL_MODE, on);
-		kick(dev, DSIM_KICK_ADMIN);
+		kick(d, DSIM_KICK_ADMIN);
 	}
-	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&d->poll_lock);
 }
 
-static int take_queue_id(drv_dev *dev)
-{
-	pthread_mutex_lock(&dev->lock);
-	int id = -1;
-	for (unsigned i = 0; i < dev->info.max_queues && id < 0; i++)
-		if (!(dev->queue_ids_used & (1u << i)))
-			id = (int)i;
-	if (id >= 0)
-		dev->queue_ids_used |= 1u << id;
-	pthread_mutex_unlock(&dev->lock);
-	if (id < 0)
-		return drv_fail(-EBUSY, "all %u dsim queues are in use: destroy one first",
-				dev->info.max_queues);
-	return id;
-}
-
-static void put_queue_id(drv_dev *dev, unsigned id)
-{
-	pthread_mutex_lock(&dev->lock);
-	dev->queue_ids_used &= ~(1u << id);
-	pthread_mutex_unlock(&dev->lock);
-}
-
-static void free_rings(drv_queue *q, struct dsim_queue *dq)
+static void free_rings(struct dsim_queue *dq)
 {
 	if (dq->sgl)
-		for (unsigned i = 0; i < q->depth; i++)
-			drv_dma_release(&dq->sgl[i]);
+		for (unsigned i = 0; i < dq->depth; i++)
+			drv_buf_free(dq->sgl[i].buf);
 	free(dq->sgl);
-	drv_dma_release(&dq->sq);
-	drv_dma_release(&dq->cq);
+	drv_buf_free(dq->sq);
+	drv_buf_free(dq->cq);
 	free(dq);
 }
 
 static int alloc_rings(drv_queue *q, struct dsim_queue *dq, uint32_t size)
 {
-	struct drv_dma_pool *pool = &q->dev->dma;
-	int err = drv_dma_alloc(pool, size * sizeof(struct dsim_sqe), 4096, 1, &dq->sq);
+	drv_dev *dev = drv_queue_dev(q);
+	int err = drv_dev_dma_alloc(dev, size * sizeof(struct dsim_sqe), 4096, &dq->sq);
 	if (!err)
-		err = drv_dma_alloc(pool, size * sizeof(struct dsim_cqe), 4096, 1, &dq->cq);
-	if (err || q->max_sg <= 1)
+		err = drv_dev_dma_alloc(dev, size * sizeof(struct dsim_cqe), 4096, &dq->cq);
+	if (err)
 		return err;
-	dq->sgl = calloc(q->depth, sizeof(*dq->sgl));
+	dq->sqe = drv_buf_addr(dq->sq);
+	dq->cqe = drv_buf_addr(dq->cq);
+	unsigned max_sg = drv_queue_max_sg(q);
+	if (max_sg <= 1)
+		return 0;
+	dq->sgl = calloc(dq->depth, sizeof(*dq->sgl));
 	if (!dq->sgl)
 		return drv_fail(-ENOMEM, "out of memory for SG lists");
-	for (unsigned i = 0; i < q->depth && !err; i++)
-		err = drv_dma_alloc(pool, q->max_sg * sizeof(struct dsim_sge), 64, 1, &dq->sgl[i]);
+	for (unsigned i = 0; i < dq->depth && !err; i++) {
+		struct dsim_sgl *l = &dq->sgl[i];
+		err = drv_dev_dma_alloc(dev, max_sg * sizeof(struct dsim_sge), 64, &l->buf);
+		if (!err) {
+			l->sge = drv_buf_addr(l->buf);
+			l->bus = drv_buf_bus(l->buf);
+		}
+	}
 	return err;
 }
 
@@ -331,23 +345,25 @@ static const char *queue_error_name(unsigned code)
 
 static int enable_queue(drv_queue *q, struct dsim_queue *dq, unsigned log2)
 {
-	drv_dev *dev = q->dev;
-	struct dsim *d = dev->drv_priv;
-	unsigned id = q->id;
-	q->vector = dev->info.irq_vectors ? id % dev->info.irq_vectors : 0;
-	wr64(d, DSIM_REG_Q(id, DSIM_Q_SQ_BASE), drv_dma_bus(&dq->sq, 0));
-	wr64(d, DSIM_REG_Q(id, DSIM_Q_CQ_BASE), drv_dma_bus(&dq->cq, 0));
+	struct dsim *d = dq->d;
+	const struct drv_queue_opts *o = drv_queue_options(q);
+	unsigned id = dq->id;
+	uint32_t vectors = drv_dev_info(d->dev)->irq_vectors;
+	unsigned vector = vectors ? id % vectors : 0;
+	drv_queue_set_vector(q, vector);
+	wr64(d, DSIM_REG_Q(id, DSIM_Q_SQ_BASE), drv_buf_bus(dq->sq));
+	wr64(d, DSIM_REG_Q(id, DSIM_Q_CQ_BASE), drv_buf_bus(dq->cq));
 	wr32(d, DSIM_REG_Q(id, DSIM_Q_LOG2_SIZE), log2);
-	wr32(d, DSIM_REG_Q(id, DSIM_Q_VECTOR), q->vector);
-	wr32(d, DSIM_REG_Q(id, DSIM_Q_COAL_COUNT), q->opts.coalesce_count);
-	wr32(d, DSIM_REG_Q(id, DSIM_Q_COAL_USEC), q->opts.coalesce_usec);
-	wr32(d, DSIM_REG_Q(id, DSIM_Q_IRQ_MASK), q->opts.cmode != DRV_CMODE_IRQ);
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_VECTOR), vector);
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_COAL_COUNT), o->coalesce_count);
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_COAL_USEC), o->coalesce_usec);
+	wr32(d, DSIM_REG_Q(id, DSIM_Q_IRQ_MASK), o->cmode != DRV_CMODE_IRQ);
 	wr32(d, DSIM_REG_Q(id, DSIM_Q_SQ_TAIL), 0);
 	wr32(d, DSIM_REG_Q(id, DSIM_Q_CQ_HEAD), 0);
 	wr32(d, DSIM_REG_Q(id, DSIM_Q_ENABLE), 1);
-	kick(dev, DSIM_KICK_ADMIN);
+	kick(d, DSIM_KICK_ADMIN);
 	unsigned reg = DSIM_REG_Q(id, DSIM_Q_QSTATUS);
-	int err = wait_reg(dev, reg, DSIM_QSTS_ENABLED, DSIM_QSTS_ENABLED, DSIM_QSTS_ERROR, true);
+	int err = wait_reg(d, reg, DSIM_QSTS_ENABLED, DSIM_QSTS_ENABLED, DSIM_QSTS_ERROR, true);
 	uint32_t st = rd32(d, reg);
 	uint32_t sts = rd32(d, DSIM_REG_STATUS);
 	if (err == -EIO && (st & DSIM_QSTS_ERROR))
@@ -365,26 +381,23 @@ static int enable_queue(drv_queue *q, struct dsim_queue *dq, unsigned log2)
 
 static int dsim_queue_create(drv_queue *q)
 {
-	drv_dev *dev = q->dev;
-	const struct drv_info *info = &dev->info;
-	if ((q->opts.coalesce_count || q->opts.coalesce_usec) &&
-	    !(info->features & DRV_FEAT_COALESCE))
+	drv_dev *dev = drv_queue_dev(q);
+	const struct drv_info *info = drv_dev_info(dev);
+	const struct drv_queue_opts *o = drv_queue_options(q);
+	if ((o->coalesce_count || o->coalesce_usec) && !(info->features & DRV_FEAT_COALESCE))
 		return drv_fail(-EOPNOTSUPP, "this dsim has no interrupt coalescing");
-	if (q->opts.device_poll && !(info->features & DRV_FEAT_DEVICE_POLL))
+	if (o->device_poll && !(info->features & DRV_FEAT_DEVICE_POLL))
 		return drv_fail(-EOPNOTSUPP, "this dsim cannot poll its rings (device_poll)");
-	uint32_t size = drv_sq_ring_size(q->depth);
+	struct dsim_queue *dq = calloc(1, sizeof(*dq));
+	if (!dq)
+		return drv_fail(-ENOMEM, "out of memory creating a dsim queue");
+	dq->d = drv_dev_priv(dev);
+	dq->id = drv_queue_id(q);
+	dq->depth = drv_queue_depth(q);
+	uint32_t size = drv_sq_ring_size(dq->depth);
 	unsigned log2 = 0;
 	while ((1u << log2) < size)
 		log2++;
-	int id = take_queue_id(dev);
-	if (id < 0)
-		return id;
-	q->id = (unsigned)id;
-	struct dsim_queue *dq = calloc(1, sizeof(*dq));
-	if (!dq) {
-		put_queue_id(dev, q->id);
-		return drv_fail(-ENOMEM, "out of memory creating a dsim queue");
-	}
 	dq->ring.size = size;
 	dq->mask = size - 1;
 	dq->phase = DSIM_CQE_F_PHASE;
@@ -392,40 +405,40 @@ static int dsim_queue_create(drv_queue *q)
 	if (!err)
 		err = enable_queue(q, dq, log2);
 	if (err) {
-		free_rings(q, dq);
-		put_queue_id(dev, q->id);
+		free_rings(dq);
 		return err;
 	}
-	q->hw = dq;
-	if (q->opts.device_poll)
-		set_device_poll(dev, true);
+	drv_queue_set_priv(q, dq);
+	if (o->device_poll)
+		set_device_poll(dq->d, true);
 	return 0;
 }
 
+/* On drv_close this runs after remove(): the device is reset and dsim gone. */
 static void dsim_queue_destroy(drv_queue *q)
 {
-	drv_dev *dev = q->dev;
-	struct dsim *d = dev->drv_priv;
-	if (d && !__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE)) {
-		wr32(d, DSIM_REG_Q(q->id, DSIM_Q_ENABLE), 0);
-		kick(dev, DSIM_KICK_ADMIN);
-		(void)wait_reg(dev, DSIM_REG_Q(q->id, DSIM_Q_QSTATUS), DSIM_QSTS_ENABLED, 0, 0,
+	drv_dev *dev = drv_queue_dev(q);
+	struct dsim *d = drv_dev_priv(dev);
+	struct dsim_queue *dq = drv_queue_priv(q);
+	if (d && drv_dev_alive(dev) == 0) {
+		wr32(d, DSIM_REG_Q(dq->id, DSIM_Q_ENABLE), 0);
+		kick(d, DSIM_KICK_ADMIN);
+		(void)wait_reg(d, DSIM_REG_Q(dq->id, DSIM_Q_QSTATUS), DSIM_QSTS_ENABLED, 0, 0,
 			       true);
-		if (q->opts.device_poll)
-			set_device_poll(dev, false);
+		if (drv_queue_options(q)->device_poll)
+			set_device_poll(d, false);
 	}
-	free_rings(q, q->hw);
-	q->hw = NULL;
-	put_queue_id(dev, q->id);
+	free_rings(dq);
+	drv_queue_set_priv(q, NULL);
 }
 
 /* Fills the ring entry in place: every field is written once, no copy. */
 static int dsim_post(drv_queue *q, const struct drv_request *rq)
 {
-	struct dsim_queue *dq = q->hw;
+	struct dsim_queue *dq = drv_queue_priv(q);
 	if (!drv_sq_room(&dq->ring))
 		return -EAGAIN; /* only a device that stopped fetching gets here */
-	struct dsim_sqe *e = &((struct dsim_sqe *)dq->sq.va)[drv_sq_index(&dq->ring)];
+	struct dsim_sqe *e = &dq->sqe[drv_sq_index(&dq->ring)];
 	e->opcode = rq->op;
 	e->flags = 0;
 	e->sg_count = 0;
@@ -440,30 +453,33 @@ static int dsim_post(drv_queue *q, const struct drv_request *rq)
 	e->arg[0] = rq->arg[0];
 	e->arg[1] = rq->arg[1];
 	if (rq->nseg > 1) {
-		struct drv_buf *list = &dq->sgl[drv_request_index(rq)];
-		struct dsim_sge *sge = list->va;
+		const struct dsim_sgl *list = &dq->sgl[drv_request_index(rq)];
 		for (unsigned i = 0; i < rq->nseg; i++)
-			sge[i] =
+			list->sge[i] =
 			    (struct dsim_sge){ .addr = rq->seg[i].bus, .length = rq->seg[i].len };
 		e->flags = DSIM_SQE_F_SGL;
 		e->sg_count = (uint16_t)rq->nseg;
-		e->addr = drv_dma_bus(list, 0);
+		e->addr = list->bus;
 	}
 	drv_sq_push(&dq->ring);
 	return 0;
 }
 
-static void dsim_commit(drv_queue *q)
+static unsigned commit(struct dsim_queue *dq)
 {
-	struct dsim *d = q->dev->drv_priv;
-	struct dsim_queue *dq = q->hw;
-	wr32(d, DSIM_REG_Q(q->id, DSIM_Q_SQ_TAIL), drv_sq_index(&dq->ring));
+	struct dsim *d = dq->d;
+	wr32(d, DSIM_REG_Q(dq->id, DSIM_Q_SQ_TAIL), drv_sq_index(&dq->ring));
 	/* The tail store must be visible before we read whether the device polls. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (rd32(d, DSIM_REG_DEVICE_POLLING))
-		return;
-	kick(q->dev, DSIM_KICK_QUEUE(q->id));
-	q->stats.kicks++;
+		return 0;
+	kick(d, DSIM_KICK_QUEUE(dq->id));
+	return 1;
+}
+
+static unsigned dsim_commit(drv_queue *q)
+{
+	return commit(drv_queue_priv(q));
 }
 
 /*
@@ -473,19 +489,18 @@ static void dsim_commit(drv_queue *q)
  */
 static int dsim_abort(drv_queue *q, const struct drv_request *rq)
 {
-	struct dsim_queue *dq = q->hw;
-	if (!(q->dev->info.features & DRV_FEAT_ABORT))
+	struct dsim_queue *dq = drv_queue_priv(q);
+	if (!(drv_dev_info(drv_queue_dev(q))->features & DRV_FEAT_ABORT))
 		return -EOPNOTSUPP;
-	if (!drv_sq_room_for_abort(&dq->ring, q->depth))
+	if (!drv_sq_room_for_abort(&dq->ring, dq->depth))
 		return -EAGAIN;
-	struct dsim_sqe *ring = dq->sq.va;
-	ring[drv_sq_index(&dq->ring)] = (struct dsim_sqe){
+	dq->sqe[drv_sq_index(&dq->ring)] = (struct dsim_sqe){
 		.opcode = DSIM_OP_ABORT,
 		.tag = drv_driver_tag(drv_request_index(rq)),
 		.abort_tag = rq->tag,
 	};
 	drv_sq_push(&dq->ring);
-	dsim_commit(q);
+	commit(dq);
 	return 0;
 }
 
@@ -513,28 +528,27 @@ static int translate(uint16_t status)
 }
 
 /* Nothing new on the ring: is that because the queue or device stopped? */
-static int check_health(drv_queue *q)
+static int check_health(struct dsim_queue *dq)
 {
-	struct dsim *d = q->dev->drv_priv;
+	struct dsim *d = dq->d;
 	uint32_t sts = rd32(d, DSIM_REG_STATUS);
 	if (sts & DSIM_STS_FATAL)
 		return drv_fail(-EIO, "dsim stopped with fatal error %u: reopen the device",
 				DSIM_STS_CODE(sts));
-	uint32_t qs = rd32(d, DSIM_REG_Q(q->id, DSIM_Q_QSTATUS));
+	uint32_t qs = rd32(d, DSIM_REG_Q(dq->id, DSIM_Q_QSTATUS));
 	if (qs & DSIM_QSTS_ERROR)
-		return drv_fail(-EIO, "dsim queue %u stopped with error %u (%s)", q->id,
+		return drv_fail(-EIO, "dsim queue %u stopped with error %u (%s)", dq->id,
 				DSIM_QSTS_CODE(qs), queue_error_name(DSIM_QSTS_CODE(qs)));
 	return 0;
 }
 
 static int dsim_reap(drv_queue *q, unsigned budget)
 {
-	struct dsim_queue *dq = q->hw;
-	struct dsim_cqe *ring = dq->cq.va;
+	struct dsim_queue *dq = drv_queue_priv(q);
 	unsigned n = 0;
 	uint32_t head = dq->cq_head;
 	while (n < budget) {
-		struct dsim_cqe *c = &ring[head & dq->mask];
+		struct dsim_cqe *c = &dq->cqe[head & dq->mask];
 		uint16_t flags = __atomic_load_n(&c->flags, __ATOMIC_ACQUIRE);
 		if ((flags & DSIM_CQE_F_PHASE) != dq->phase)
 			break;
@@ -553,28 +567,28 @@ static int dsim_reap(drv_queue *q, unsigned budget)
 	}
 	if (n) {
 		dq->cq_head = head;
-		wr32(q->dev->drv_priv, DSIM_REG_Q(q->id, DSIM_Q_CQ_HEAD), head & dq->mask);
+		wr32(dq->d, DSIM_REG_Q(dq->id, DSIM_Q_CQ_HEAD), head & dq->mask);
 		return (int)n;
 	}
-	return check_health(q);
+	return check_health(dq);
 }
 
 static bool dsim_irq_enable(drv_queue *q, bool on)
 {
-	struct dsim *d = q->dev->drv_priv;
-	struct dsim_queue *dq = q->hw;
-	wr32(d, DSIM_REG_Q(q->id, DSIM_Q_IRQ_MASK), !on);
+	struct dsim_queue *dq = drv_queue_priv(q);
+	wr32(dq->d, DSIM_REG_Q(dq->id, DSIM_Q_IRQ_MASK), !on);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!on)
 		return false;
-	const struct dsim_cqe *c = &((struct dsim_cqe *)dq->cq.va)[dq->cq_head & dq->mask];
+	const struct dsim_cqe *c = &dq->cqe[dq->cq_head & dq->mask];
 	return (__atomic_load_n(&c->flags, __ATOMIC_ACQUIRE) & DSIM_CQE_F_PHASE) == dq->phase;
 }
 
 /* devsim's own id, also the one the sim bus reports. */
-static const struct drv_pci_id dsim_ids[] = { { DSIM_PCI_VENDOR, DSIM_PCI_DEVICE }, { 0, 0 } };
+static const struct drv_pci_id dsim_ids[] = { { DSIM_PCI_VENDOR, DSIM_PCI_DEVICE, 0, 0 }, { 0 } };
 
-const struct drv_dev_ops drv_dev_dsim = {
+const struct drv_driver dsim_driver = {
+	DRV_DRIVER_INIT,
 	.name = "dsim",
 	.ids = dsim_ids,
 	/* Behind ivshmem, devsim on the host writes guest RAM by physical address. */

@@ -58,6 +58,10 @@
 #define EDU_DMA_MASK ((1ull << 28) - 1)
 
 #define EDU_BAR 0
+
+/* PCI Local Bus 3.0, 6.2.2: the command register and its bus-master enable. */
+#define PCI_COMMAND 0x04
+#define PCI_COMMAND_MASTER 0x0004u
 #define EDU_BAR_MIN_LEN 0x100u
 
 #endif
