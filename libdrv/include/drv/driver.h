@@ -66,8 +66,6 @@ struct drv_request {
  * arrays indexed by drv_request_index().
  */
 #define DRV_TAG_INDEX_BITS 16
-/* The deepest queue libdrv makes (a driver may report it as max_queue_depth). */
-#define DRV_QUEUE_MAX_DEPTH 4096u
 static inline unsigned drv_tag_index(uint32_t tag)
 {
 	return tag & ((1u << DRV_TAG_INDEX_BITS) - 1);
@@ -77,6 +75,9 @@ static inline unsigned drv_request_index(const struct drv_request *r)
 {
 	return drv_tag_index(r->tag);
 }
+
+/* The deepest queue libdrv makes (a driver may report it as max_queue_depth). */
+#define DRV_QUEUE_MAX_DEPTH 4096u
 
 /*
  * Tags with this generation are never given to requests: a driver may put
@@ -293,7 +294,8 @@ DRV_API int drv_fail_errno(int err, const char *fmt, ...) __attribute__((format(
 
 /* ---- The device --------------------------------------------------------- */
 
-/* The driver's per-device state, NULL until drv_dev_set_priv(). */
+/* The driver's per-device state: NULL until drv_dev_set_priv() stores one. */
+
 DRV_API void *drv_dev_priv(const drv_dev *dev);
 DRV_API void drv_dev_set_priv(drv_dev *dev, void *priv);
 
@@ -315,7 +317,8 @@ DRV_API void drv_dev_set_info(drv_dev *dev, const struct drv_info *info);
  * The mapping lasts until the device is closed. -ENOENT when there is none.
  */
 DRV_API int drv_dev_map_bar(drv_dev *dev, unsigned bar, volatile void **va, size_t *len);
-/* PCI configuration space; -EOPNOTSUPP on the sim bus, which has none. */
+/* Reads or writes PCI configuration space; -EOPNOTSUPP on the sim bus, which has none. */
+
 DRV_API int drv_dev_config_read(drv_dev *dev, unsigned off, void *data, size_t len);
 DRV_API int drv_dev_config_write(drv_dev *dev, unsigned off, const void *data, size_t len);
 
@@ -382,6 +385,7 @@ struct drv_queue_view {
 	unsigned max_sg; /* bus segments a request may carry */
 };
 
+/* The queue's view; the helpers below read it. */
 static inline const struct drv_queue_view *drv_queue_view_of(const drv_queue *q)
 {
 	return (const struct drv_queue_view *)(const void *)q;
@@ -393,11 +397,13 @@ static inline void *drv_queue_priv(const drv_queue *q)
 	return drv_queue_view_of(q)->priv;
 }
 
+/* Stores the driver's per-queue state, from queue_create. */
 static inline void drv_queue_set_priv(drv_queue *q, void *priv)
 {
 	((struct drv_queue_view *)(void *)q)->priv = priv;
 }
 
+/* The device the queue belongs to. */
 static inline drv_dev *drv_queue_dev(const drv_queue *q)
 {
 	return drv_queue_view_of(q)->dev;
@@ -409,11 +415,13 @@ static inline unsigned drv_queue_id(const drv_queue *q)
 	return drv_queue_view_of(q)->id;
 }
 
+/* Requests the queue holds at most; drv_request_index() is below it. */
 static inline unsigned drv_queue_depth(const drv_queue *q)
 {
 	return drv_queue_view_of(q)->depth;
 }
 
+/* Bus segments a request may carry: 1 unless the device reports DRV_FEAT_SGL. */
 static inline unsigned drv_queue_max_sg(const drv_queue *q)
 {
 	return drv_queue_view_of(q)->max_sg;
