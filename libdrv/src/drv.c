@@ -17,11 +17,11 @@
 /* pci:ADDR means whichever of uio/vfio the function is bound to. */
 static int pci_bus_of(const char *addr, const struct drv_bus_ops **bus)
 {
-	int err = drv_pci_addr_check(addr);
+	int err = drvi_pci_addr_check(addr);
 	if (err)
 		return err;
 	char link[PATH_MAX], target[PATH_MAX];
-	snprintf(link, sizeof(link), "%s/bus/pci/devices/%s/driver", drv_sysfs_root(), addr);
+	snprintf(link, sizeof(link), "%s/bus/pci/devices/%s/driver", drvi_sysfs_root(), addr);
 	ssize_t n = readlink(link, target, sizeof(target) - 1);
 	if (n < 0)
 		return drv_fail(-ENODEV,
@@ -31,9 +31,9 @@ static int pci_bus_of(const char *addr, const struct drv_bus_ops **bus)
 	target[n] = '\0';
 	const char *name = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
 	if (strcmp(name, "vfio-pci") == 0)
-		*bus = &drv_bus_vfio;
+		*bus = &drvi_bus_vfio;
 	else if (strcmp(name, "uio_pci_generic") == 0)
-		*bus = &drv_bus_uio;
+		*bus = &drvi_bus_uio;
 	else
 		return drv_fail(-ENODEV,
 				"PCI function %s is bound to %s: bind it to vfio-pci or "
@@ -48,9 +48,9 @@ static int pick_bus(const char *uri, const struct drv_bus_ops **bus, const char 
 		const char *scheme;
 		const struct drv_bus_ops *ops; /* NULL: decided by the kernel driver bound */
 	} schemes[] = {
-		{ "sim:", &drv_bus_sim },
-		{ "uio:", &drv_bus_uio },
-		{ "vfio:", &drv_bus_vfio },
+		{ "sim:", &drvi_bus_sim },
+		{ "uio:", &drvi_bus_uio },
+		{ "vfio:", &drvi_bus_vfio },
 		{ "pci:", NULL },
 	};
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
@@ -85,12 +85,12 @@ static int open_device(const char *uri, const char *driver, const struct drv_ope
 	err = bus->open(dev, addr, opts);
 	if (err)
 		goto fail_bus;
-	err = drv_driver_get(dev, driver);
+	err = drvi_driver_get(dev, driver);
 	if (err)
 		goto fail_bus;
 	snprintf(dev->info.driver, sizeof(dev->info.driver), "%s", dev->ops->name);
 	size_t pool = opts && opts->dma_pool_bytes ? opts->dma_pool_bytes : 0;
-	err = drv_dma_pool_init(&dev->dma, dev, pool);
+	err = drvi_dma_pool_init(&dev->dma, dev, pool);
 	if (err)
 		goto fail_driver;
 	err = dev->ops->probe(dev);
@@ -100,9 +100,9 @@ static int open_device(const char *uri, const char *driver, const struct drv_ope
 	return 0;
 
 fail_pool:
-	drv_dma_pool_fini(&dev->dma);
+	drvi_dma_pool_fini(&dev->dma);
 fail_driver:
-	drv_driver_put(dev);
+	drvi_driver_put(dev);
 fail_bus:
 	bus->close(dev);
 	pthread_mutex_destroy(&dev->lock);
@@ -127,30 +127,30 @@ DRV_API int drv_close(drv_dev *dev)
 {
 	if (!dev)
 		return 0;
-	if (drv_in_callback_of(NULL, dev))
+	if (drvi_in_callback_of(NULL, dev))
 		return drv_fail(-EDEADLK, "drv_close from a callback of one of the device's queues "
 					  "would wait for itself: close it after the callback");
 	/* Every queue refuses submits and cancels at once; they share one grace period. */
 	uint64_t deadline = drv_now_ns() + DRV_CLOSE_GRACE_NS;
 	for (drv_queue *q = dev->queues; q; q = q->next)
-		drv_queue_close_begin(q, deadline);
+		drvi_queue_close_begin(q, deadline);
 	for (drv_queue *q = dev->queues; q; q = q->next)
-		drv_queue_drain(q);
+		drvi_queue_drain(q);
 	for (drv_queue *q = dev->queues; q; q = q->next)
-		drv_queue_stop(q);
+		drvi_queue_stop(q);
 	/* After remove() the device touches no memory: slots can be freed. */
 	dev->ops->remove(dev);
 	for (drv_queue *q = dev->queues; q; q = q->next) {
 		dev->ops->queue_destroy(q);
-		drv_queue_finish(q);
+		drvi_queue_finish(q);
 	}
 	while (dev->queues) {
 		drv_queue *q = dev->queues;
 		dev->queues = q->next;
-		drv_queue_release(q);
+		drvi_queue_release(q);
 	}
-	drv_dma_pool_fini(&dev->dma);
-	drv_driver_put(dev);
+	drvi_dma_pool_fini(&dev->dma);
+	drvi_driver_put(dev);
 	dev->bus->close(dev);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);

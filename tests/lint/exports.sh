@@ -2,10 +2,11 @@
 # The exported ABI is exactly what the headers declare: the DRV_API functions of
 # the installed headers, the version script's list, and what libdrv.so exports
 # (each with a symbol version) are the same set; libdrv-sim.so exports only the
-# symbol its link options name.
-# Usage: exports.sh INCLUDE_DIR LIBDRV_MAP LIBDRV_SO LIBDRV_SIM_SO
+# symbol its link options name; libdrv.a, whose symbols a static consumer
+# sees, defines no other drv_ symbol (internal ones are drvi_).
+# Usage: exports.sh INCLUDE_DIR LIBDRV_MAP LIBDRV_SO LIBDRV_SIM_SO LIBDRV_A
 set -euo pipefail
-include=$1 map=$2 so=$3 sim_so=$4
+include=$1 map=$2 so=$3 sim_so=$4 archive=$5
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -33,6 +34,13 @@ fi
 sim=$(nm -D --defined-only "$sim_so" | awk '$3 !~ /^LIBDRV/ { print $3 }')
 if [ "$sim" != "drv_sim_plugin@@LIBDRV_SIM_0.1" ]; then
 	echo "FAIL: libdrv-sim.so exports '$sim', expected only drv_sim_plugin@@LIBDRV_SIM_0.1"
+	status=1
+fi
+nm --defined-only "$archive" 2>/dev/null | awk '$2 ~ /^[TDBRC]$/ && $3 ~ /^drv_/ { print $3 }' |
+	sort -u >"$tmp/archive"
+if comm -23 "$tmp/archive" "$tmp/map" | grep . >"$tmp/internal"; then
+	echo "FAIL: libdrv.a defines drv_ symbols that are not the public ABI (give them the drvi_ prefix):"
+	cat "$tmp/internal"
 	status=1
 fi
 [ $status = 0 ] && echo "ok: $(wc -l <"$tmp/headers") functions, declared = listed = exported"

@@ -200,7 +200,7 @@ static FAKE_UNUSED drv_dev *fake_open(size_t pool_bytes)
 	i->max_transfer = 1u << 20;
 	i->max_sg = 8;
 	i->irq_mode = DRV_IRQ_NONE;
-	if (drv_dma_pool_init(&dev->dma, dev, pool_bytes) < 0) {
+	if (drvi_dma_pool_init(&dev->dma, dev, pool_bytes) < 0) {
 		free(dev);
 		return NULL;
 	}
@@ -222,10 +222,10 @@ static FAKE_UNUSED void fake_close(drv_dev *dev)
 	while (dev->queues) {
 		drv_queue *q = dev->queues;
 		dev->queues = q->next;
-		drv_queue_finish(q);
-		drv_queue_release(q);
+		drvi_queue_finish(q);
+		drvi_queue_release(q);
 	}
-	drv_dma_pool_fini(&dev->dma);
+	drvi_dma_pool_fini(&dev->dma);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }

@@ -38,7 +38,7 @@ static volatile uint8_t *regs_of(drv_dev *dev)
 {
 	volatile void *va;
 	size_t len;
-	assert_int_equal(drv_bus_sim.map_region(dev, 2, &va, &len), 0);
+	assert_int_equal(drvi_bus_sim.map_region(dev, 2, &va, &len), 0);
 	assert_int_equal(len, DSIM_REG_PAGE_SIZE);
 	return va;
 }
@@ -76,19 +76,19 @@ static void exercise(drv_dev *dev)
 	volatile uint8_t *p = regs_of(dev);
 	assert_int_equal(rd32(p, DSIM_REG_MAGIC), DSIM_MAGIC);
 	enum drv_irq_mode mode;
-	int nv = drv_bus_sim.irq_setup(dev, 64, &mode);
+	int nv = drvi_bus_sim.irq_setup(dev, 64, &mode);
 	assert_int_equal(nv, (int)rd32(p, DSIM_REG_NUM_VECTORS));
 	assert_int_equal(mode, DRV_IRQ_EVENTFD);
-	assert_int_equal(drv_bus_sim.irq_fd(dev, (unsigned)nv), -1);
+	assert_int_equal(drvi_bus_sim.irq_fd(dev, (unsigned)nv), -1);
 
 	struct drv_dma_region reg;
-	assert_int_equal(drv_bus_sim.dma_map(dev, 1u << 20, &reg), 0);
+	assert_int_equal(drvi_bus_sim.dma_map(dev, 1u << 20, &reg), 0);
 	assert_true(reg.bus >= 0x100000000ull);
 	assert_int_equal(reg.contig, reg.len);
 	assert_null(reg.page_bus);
 
 	wr32(p, DSIM_REG_CONTROL, DSIM_CTRL_ENABLE);
-	drv_bus_sim.kick(dev, DSIM_KICK_ADMIN);
+	drvi_bus_sim.kick(dev, DSIM_KICK_ADMIN);
 	wait_reg(p, DSIM_REG_STATUS, DSIM_STS_READY, DSIM_STS_READY);
 	uint8_t *mem = reg.va;
 	wr64(p, DSIM_REG_Q(0, DSIM_Q_SQ_BASE), reg.bus);
@@ -96,7 +96,7 @@ static void exercise(drv_dev *dev)
 	wr32(p, DSIM_REG_Q(0, DSIM_Q_LOG2_SIZE), 4);
 	wr32(p, DSIM_REG_Q(0, DSIM_Q_VECTOR), 0);
 	wr32(p, DSIM_REG_Q(0, DSIM_Q_ENABLE), 1);
-	drv_bus_sim.kick(dev, DSIM_KICK_ADMIN);
+	drvi_bus_sim.kick(dev, DSIM_KICK_ADMIN);
 	wait_reg(p, DSIM_REG_Q(0, DSIM_Q_QSTATUS), ~0u, DSIM_QSTS_ENABLED);
 
 	memcpy(mem + 65536, "through the bus", 15);
@@ -112,21 +112,21 @@ static void exercise(drv_dev *dev)
 				   .length = 15,
 				   .addr = reg.bus + 131072 };
 	wr32(p, DSIM_REG_Q(0, DSIM_Q_SQ_TAIL), 2);
-	drv_bus_sim.kick(dev, DSIM_KICK_QUEUE(0));
-	struct pollfd pfd = { .fd = drv_bus_sim.irq_fd(dev, 0), .events = POLLIN };
+	drvi_bus_sim.kick(dev, DSIM_KICK_QUEUE(0));
+	struct pollfd pfd = { .fd = drvi_bus_sim.irq_fd(dev, 0), .events = POLLIN };
 	struct dsim_cqe *cq = (struct dsim_cqe *)(void *)(mem + 4096);
 	uint64_t end = dsim_now_ns() + WAIT_NS;
 	while (!(__atomic_load_n(&cq[1].flags, __ATOMIC_ACQUIRE) & DSIM_CQE_F_PHASE)) {
 		assert_true(dsim_now_ns() < end);
 		poll(&pfd, 1, 100);
-		drv_bus_sim.irq_ack(dev, 0);
+		drvi_bus_sim.irq_ack(dev, 0);
 	}
 	assert_int_equal(cq[0].status, 0);
 	assert_int_equal(cq[1].status, 0);
 	assert_memory_equal(mem + 131072, "through the bus", 15);
-	drv_bus_sim.irq_ack(dev, 0); /* an empty eventfd must not block */
-	assert_int_equal(drv_bus_sim.alive(dev), 0);
-	drv_bus_sim.dma_unmap(dev, &reg);
+	drvi_bus_sim.irq_ack(dev, 0); /* an empty eventfd must not block */
+	assert_int_equal(drvi_bus_sim.alive(dev), 0);
+	drvi_bus_sim.dma_unmap(dev, &reg);
 	assert_null(reg.va);
 }
 
@@ -135,23 +135,23 @@ static void test_inproc(void **state)
 	(void)state;
 	drv_dev dev;
 	memset(&dev, 0, sizeof(dev));
-	assert_int_equal(drv_bus_sim.open(&dev, "inproc?queues=2&capacity=1M", NULL), 0);
+	assert_int_equal(drvi_bus_sim.open(&dev, "inproc?queues=2&capacity=1M", NULL), 0);
 	assert_string_equal(dev.info.bus, "sim");
 	assert_string_equal(dev.info.address, "inproc");
 	assert_int_equal(dev.info.irq_mode, DRV_IRQ_EVENTFD);
 	assert_int_equal(rd32(regs_of(&dev), DSIM_REG_NUM_QUEUES), 2);
 	exercise(&dev);
-	drv_bus_sim.close(&dev);
+	drvi_bus_sim.close(&dev);
 	assert_null(dev.bus_priv);
 
 	memset(&dev, 0, sizeof(dev));
-	assert_int_equal(drv_bus_sim.open(&dev, "inproc?latency=sometimes", NULL), -EINVAL);
+	assert_int_equal(drvi_bus_sim.open(&dev, "inproc?latency=sometimes", NULL), -EINVAL);
 	assert_non_null(strstr(drv_errmsg(), "latency"));
-	drv_bus_sim.close(&dev); /* safe after a failed open */
+	drvi_bus_sim.close(&dev); /* safe after a failed open */
 	memset(&dev, 0, sizeof(dev));
-	assert_int_equal(drv_bus_sim.open(&dev, "inproc?colour=blue", NULL), -EINVAL);
+	assert_int_equal(drvi_bus_sim.open(&dev, "inproc?colour=blue", NULL), -EINVAL);
 	assert_non_null(strstr(drv_errmsg(), "unknown option"));
-	drv_bus_sim.close(&dev);
+	drvi_bus_sim.close(&dev);
 }
 
 struct served {
@@ -211,23 +211,23 @@ static void test_socket_busy_and_reconnect(void **state)
 	drv_dev a, b;
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
-	assert_int_equal(drv_bus_sim.open(&a, s.path, NULL), 0);
+	assert_int_equal(drvi_bus_sim.open(&a, s.path, NULL), 0);
 	assert_string_equal(a.info.address, s.path);
-	assert_int_equal(drv_bus_sim.open(&b, s.path, NULL), -EBUSY);
+	assert_int_equal(drvi_bus_sim.open(&b, s.path, NULL), -EBUSY);
 	assert_non_null(strstr(drv_errmsg(), "device busy: another driver is connected"));
-	drv_bus_sim.close(&b);
+	drvi_bus_sim.close(&b);
 	exercise(&a);
 
 	/* Leave with a queue enabled and a request parked: the device resets. */
 	volatile uint8_t *p = regs_of(&a);
 	wr32(p, DSIM_REG_Q(1, DSIM_Q_ENABLE), 1);
-	drv_bus_sim.kick(&a, DSIM_KICK_ADMIN);
-	drv_bus_sim.close(&a);
+	drvi_bus_sim.kick(&a, DSIM_KICK_ADMIN);
+	drvi_bus_sim.close(&a);
 	memset(&a, 0, sizeof(a));
 	uint64_t end = dsim_now_ns() + WAIT_NS;
 	int rc;
-	while ((rc = drv_bus_sim.open(&a, s.path, NULL)) == -EBUSY) {
-		drv_bus_sim.close(&a);
+	while ((rc = drvi_bus_sim.open(&a, s.path, NULL)) == -EBUSY) {
+		drvi_bus_sim.close(&a);
 		memset(&a, 0, sizeof(a));
 		assert_true(dsim_now_ns() < end);
 		usleep(1000);
@@ -264,15 +264,15 @@ static void test_socket_busy_and_reconnect(void **state)
 			 -EPERM);
 	close(c);
 
-	assert_int_equal(drv_bus_sim.alive(&a), 0);
-	drv_bus_sim.close(&a);
+	assert_int_equal(drvi_bus_sim.alive(&a), 0);
+	drvi_bus_sim.close(&a);
 	unserve(&s);
 
 	memset(&a, 0, sizeof(a));
-	assert_int_equal(drv_bus_sim.open(&a, s.path, NULL), -ENOENT);
+	assert_int_equal(drvi_bus_sim.open(&a, s.path, NULL), -ENOENT);
 	assert_non_null(strstr(drv_errmsg(), "no devsim listening at"));
 	assert_non_null(strstr(drv_errmsg(), "devsim serve --socket"));
-	drv_bus_sim.close(&a);
+	drvi_bus_sim.close(&a);
 }
 
 static void test_malformed_messages(void **state)
@@ -478,17 +478,17 @@ static void test_health_fd_on_device_death(void **state)
 	serve(&s);
 	drv_dev a;
 	memset(&a, 0, sizeof(a));
-	assert_int_equal(drv_bus_sim.open(&a, s.path, NULL), 0);
-	int hfd = drv_bus_sim.health_fd(&a);
+	assert_int_equal(drvi_bus_sim.open(&a, s.path, NULL), 0);
+	int hfd = drvi_bus_sim.health_fd(&a);
 	assert_true(hfd >= 0);
 	struct pollfd p = { .fd = hfd, .events = POLLIN };
 	assert_int_equal(poll(&p, 1, 0), 0);
 	unserve(&s); /* devsim goes away */
 	assert_int_equal(poll(&p, 1, 10000), 1);
-	assert_int_equal(drv_bus_sim.alive(&a), -ENODEV);
+	assert_int_equal(drvi_bus_sim.alive(&a), -ENODEV);
 	struct drv_dma_region reg;
-	assert_true(drv_bus_sim.dma_map(&a, 4096, &reg) < 0);
-	drv_bus_sim.close(&a);
+	assert_true(drvi_bus_sim.dma_map(&a, 4096, &reg) < 0);
+	drvi_bus_sim.close(&a);
 }
 
 /* A length that would wrap when rounded up to a page is refused as too large, not as empty. */
@@ -497,12 +497,12 @@ static void test_dma_map_huge_length(void **state)
 	(void)state;
 	drv_dev a;
 	memset(&a, 0, sizeof(a));
-	assert_int_equal(drv_bus_sim.open(&a, "inproc", NULL), 0);
+	assert_int_equal(drvi_bus_sim.open(&a, "inproc", NULL), 0);
 	struct drv_dma_region reg;
-	assert_int_equal(drv_bus_sim.dma_map(&a, SIZE_MAX, &reg), -ENOMEM);
+	assert_int_equal(drvi_bus_sim.dma_map(&a, SIZE_MAX, &reg), -ENOMEM);
 	assert_non_null(strstr(drv_errmsg(), "smaller DMA pool"));
-	assert_int_equal(drv_bus_sim.dma_map(&a, SIZE_MAX - 100, &reg), -ENOMEM);
-	drv_bus_sim.close(&a);
+	assert_int_equal(drvi_bus_sim.dma_map(&a, SIZE_MAX - 100, &reg), -ENOMEM);
+	drvi_bus_sim.close(&a);
 }
 
 int main(void)

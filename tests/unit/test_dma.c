@@ -35,17 +35,17 @@ static void freeing_coalesces_neighbours(void **state)
 	drv_dev *dev = fake_open(64 * 1024);
 	struct drv_buf a, b, c;
 	struct drv_dma_pool *pool = &dev->dma;
-	assert_int_equal(drv_dma_alloc(pool, 16384, 64, 0, &a), 0);
-	assert_int_equal(drv_dma_alloc(pool, 16384, 64, 0, &b), 0);
-	assert_int_equal(drv_dma_alloc(pool, 16384, 64, 0, &c), 0);
-	drv_dma_release(&a);
-	drv_dma_release(&c);
-	drv_dma_release(&b);
+	assert_int_equal(drvi_dma_alloc(pool, 16384, 64, 0, &a), 0);
+	assert_int_equal(drvi_dma_alloc(pool, 16384, 64, 0, &b), 0);
+	assert_int_equal(drvi_dma_alloc(pool, 16384, 64, 0, &c), 0);
+	drvi_dma_release(&a);
+	drvi_dma_release(&c);
+	drvi_dma_release(&b);
 	/* Coalesced into one free range: the whole region fits in one piece. */
 	struct drv_buf all;
-	assert_int_equal(drv_dma_alloc(pool, 64 * 1024, 64, 1, &all), 0);
+	assert_int_equal(drvi_dma_alloc(pool, 64 * 1024, 64, 1, &all), 0);
 	assert_int_equal(pool->nregions, 1);
-	drv_dma_release(&all);
+	drvi_dma_release(&all);
 	assert_int_equal(pool->bytes_used, 0);
 	fake_close(dev);
 }
@@ -56,15 +56,15 @@ static void pool_grows_then_reports_exhaustion(void **state)
 	drv_dev *dev = fake_open(64 * 1024);
 	fake.map_limit = 64 * 1024 + (2u << 20);
 	struct drv_buf a, b;
-	assert_int_equal(drv_dma_alloc(&dev->dma, 60000, 64, 0, &a), 0);
+	assert_int_equal(drvi_dma_alloc(&dev->dma, 60000, 64, 0, &a), 0);
 	/* Does not fit in the first region: a second one is mapped. */
-	assert_int_equal(drv_dma_alloc(&dev->dma, 60000, 64, 0, &b), 0);
+	assert_int_equal(drvi_dma_alloc(&dev->dma, 60000, 64, 0, &b), 0);
 	assert_int_equal(dev->dma.nregions, 2);
 	drv_buf *big;
 	assert_int_equal(drv_buf_alloc(dev, 8u << 20, &big), -ENOMEM);
 	assert_non_null(strstr(drv_errmsg(), "dma_pool_bytes"));
-	drv_dma_release(&a);
-	drv_dma_release(&b);
+	drvi_dma_release(&a);
+	drvi_dma_release(&b);
 	fake_close(dev);
 }
 
@@ -75,13 +75,13 @@ static void free_while_in_flight_is_deferred(void **state)
 	drv_buf *b;
 	assert_int_equal(drv_buf_alloc(dev, 4096, &b), 0);
 	size_t used = dev->dma.bytes_used;
-	drv_buf_get(b);
-	drv_buf_get(b);
+	drvi_buf_get(b);
+	drvi_buf_get(b);
 	drv_buf_free(b);
 	assert_int_equal(dev->dma.bytes_used, used); /* still held by the device */
-	drv_buf_put(b);
+	drvi_buf_put(b);
 	assert_int_equal(dev->dma.bytes_used, used);
-	drv_buf_put(b); /* last user: released now */
+	drvi_buf_put(b); /* last user: released now */
 	assert_int_equal(dev->dma.bytes_used, 0);
 	fake_close(dev);
 }
@@ -100,8 +100,8 @@ static void zero_and_bad_alignment_are_refused(void **state)
 	(void)state;
 	drv_dev *dev = fake_open(1 << 20);
 	struct drv_buf b;
-	assert_int_equal(drv_dma_alloc(&dev->dma, 0, 64, 0, &b), -EINVAL);
-	assert_int_equal(drv_dma_alloc(&dev->dma, 64, 96, 0, &b), -EINVAL);
+	assert_int_equal(drvi_dma_alloc(&dev->dma, 0, 64, 0, &b), -EINVAL);
+	assert_int_equal(drvi_dma_alloc(&dev->dma, 64, 96, 0, &b), -EINVAL);
 	drv_buf *pb = (drv_buf *)1;
 	assert_int_equal(drv_buf_alloc(NULL, 64, &pb), -EINVAL);
 	fake_close(dev);

@@ -244,7 +244,7 @@ static int open_mock(struct fx *f, enum drv_irq_mode mode, uint64_t dma_base)
 	f->dev.ops = &edu_driver;
 	strcpy(f->dev.info.driver, "edu");
 	pthread_mutex_init(&f->dev.lock, NULL);
-	assert_int_equal(drv_dma_pool_init(&f->dev.dma, &f->dev, 8u << 20), 0);
+	assert_int_equal(drvi_dma_pool_init(&f->dev.dma, &f->dev, 8u << 20), 0);
 	return f->dev.ops->probe(&f->dev);
 }
 
@@ -265,7 +265,7 @@ static void close_mock(struct fx *f)
 		assert_int_equal(drv_queue_destroy(f->q), 0);
 	if (f->dev.drv_priv)
 		f->dev.ops->remove(&f->dev);
-	drv_dma_pool_fini(&f->dev.dma);
+	drvi_dma_pool_fini(&f->dev.dma);
 	pthread_mutex_destroy(&f->dev.lock);
 	close(f->m.irq_fd);
 	free(f->m.bar);
@@ -335,9 +335,9 @@ static void test_probe(void **state)
 	assert_false(info.features & DRV_FEAT_SGL);
 	assert_int_equal(f->m.pci_command & 0x4, 0x4); /* bus mastering turned on */
 	/* The driver's id and DMA limit are what drv_open matches and builds the pool with. */
-	assert_string_equal(drv_driver_name_for(EDU_VENDOR_ID, EDU_DEVICE_ID, 0x00ff00), "edu");
+	assert_string_equal(drvi_driver_name_for(EDU_VENDOR_ID, EDU_DEVICE_ID, 0x00ff00), "edu");
 	assert_int_equal(edu_driver.dma_mask, EDU_DMA_MASK);
-	assert_null(drv_driver_name_for(EDU_VENDOR_ID, EDU_DEVICE_ID + 1, 0x00ff00));
+	assert_null(drvi_driver_name_for(EDU_VENDOR_ID, EDU_DEVICE_ID + 1, 0x00ff00));
 
 	drv_queue *second;
 	assert_int_equal(drv_queue_create(&f->dev, NULL, &second), -EBUSY);
@@ -357,7 +357,7 @@ static void test_bad_identity(void **state)
 	f.dev.bus_priv = &f.m;
 	f.dev.ops = &edu_driver;
 	pthread_mutex_init(&f.dev.lock, NULL);
-	assert_int_equal(drv_dma_pool_init(&f.dev.dma, &f.dev, 1u << 20), 0);
+	assert_int_equal(drvi_dma_pool_init(&f.dev.dma, &f.dev, 1u << 20), 0);
 	assert_int_equal(f.dev.ops->probe(&f.dev), -ENODEV);
 	assert_non_null(strstr(drv_errmsg(), "0xffffffff"));
 	assert_null(f.dev.drv_priv);

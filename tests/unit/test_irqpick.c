@@ -12,7 +12,7 @@
 static struct drv_irq_pick pick(unsigned msix, unsigned msi, unsigned intx, unsigned wanted)
 {
 	struct drv_irq_avail a = { msix, msi, intx };
-	return drv_irq_choose(&a, wanted);
+	return drvi_irq_choose(&a, wanted);
 }
 
 static void test_order(void **state)

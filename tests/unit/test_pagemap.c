@@ -23,10 +23,10 @@ static void test_decode(void **state)
 	uint64_t pfn = 0;
 	/* Present, soft-dirty and exclusive bits set around PFN 0x12345. */
 	assert_int_equal(
-	    drv_pagemap_decode(DRV_PAGEMAP_PRESENT | (1ull << 55) | (1ull << 56) | 0x12345, &pfn),
+	    drvi_pagemap_decode(DRV_PAGEMAP_PRESENT | (1ull << 55) | (1ull << 56) | 0x12345, &pfn),
 	    0);
 	assert_true(pfn == 0x12345);
-	assert_int_equal(drv_pagemap_decode(DRV_PAGEMAP_PRESENT | DRV_PAGEMAP_PFN_MASK, &pfn), 0);
+	assert_int_equal(drvi_pagemap_decode(DRV_PAGEMAP_PRESENT | DRV_PAGEMAP_PFN_MASK, &pfn), 0);
 	assert_true(pfn == DRV_PAGEMAP_PFN_MASK);
 }
 
@@ -34,7 +34,7 @@ static void test_not_present(void **state)
 {
 	(void)state;
 	uint64_t pfn = 7;
-	assert_int_equal(drv_pagemap_decode(0x12345, &pfn), -EFAULT);
+	assert_int_equal(drvi_pagemap_decode(0x12345, &pfn), -EFAULT);
 	assert_true(pfn == 7);
 	assert_non_null(strstr(drv_errmsg(), "not resident"));
 }
@@ -43,7 +43,7 @@ static void test_pfn_hidden(void **state)
 {
 	(void)state;
 	uint64_t pfn;
-	assert_int_equal(drv_pagemap_decode(DRV_PAGEMAP_PRESENT, &pfn), -EPERM);
+	assert_int_equal(drvi_pagemap_decode(DRV_PAGEMAP_PRESENT, &pfn), -EPERM);
 	assert_non_null(strstr(drv_errmsg(), "PFN 0"));
 	assert_non_null(strstr(drv_errmsg(), "CAP_SYS_ADMIN"));
 	assert_non_null(strstr(drv_errmsg(), "root"));
@@ -64,16 +64,16 @@ static void test_lookup_through_file(void **state)
 	assert_int_equal(pwrite(fd, entries, sizeof(entries), 16 * 8), sizeof(entries));
 	uint64_t phys[4] = { 0 };
 	uintptr_t va = 16 * (uintptr_t)page;
-	assert_int_equal(drv_pagemap_phys(fd, va, 2 * (size_t)page, (size_t)page, phys), 0);
+	assert_int_equal(drvi_pagemap_phys(fd, va, 2 * (size_t)page, (size_t)page, phys), 0);
 	assert_true(phys[0] == 100 * (uint64_t)page && phys[1] == 101 * (uint64_t)page);
 	/* Steps of two pages read only the first page of each block. */
-	assert_int_equal(drv_pagemap_phys(fd, va, 2 * (size_t)page, 2 * (size_t)page, phys), 0);
+	assert_int_equal(drvi_pagemap_phys(fd, va, 2 * (size_t)page, 2 * (size_t)page, phys), 0);
 	assert_true(phys[0] == 100 * (uint64_t)page);
-	assert_int_equal(drv_pagemap_phys(fd, va, 4 * (size_t)page, (size_t)page, phys), -EFAULT);
+	assert_int_equal(drvi_pagemap_phys(fd, va, 4 * (size_t)page, (size_t)page, phys), -EFAULT);
 	/* Past the end of the file. */
 	assert_int_equal(
-	    drv_pagemap_phys(fd, 64 * (uintptr_t)page, (size_t)page, (size_t)page, phys), -EIO);
-	assert_int_equal(drv_pagemap_phys(fd, va + 1, (size_t)page, (size_t)page, phys), -EINVAL);
+	    drvi_pagemap_phys(fd, 64 * (uintptr_t)page, (size_t)page, (size_t)page, phys), -EIO);
+	assert_int_equal(drvi_pagemap_phys(fd, va + 1, (size_t)page, (size_t)page, phys), -EINVAL);
 	close(fd);
 }
 
@@ -87,7 +87,7 @@ static void test_own_memory(void **state)
 	char *mem = aligned_alloc((size_t)page, (size_t)page);
 	memset(mem, 1, (size_t)page);
 	uint64_t phys;
-	int err = drv_pagemap_phys(fileno(f), (uintptr_t)mem, (size_t)page, (size_t)page, &phys);
+	int err = drvi_pagemap_phys(fileno(f), (uintptr_t)mem, (size_t)page, (size_t)page, &phys);
 	/* Root sees a frame; others get the documented -EPERM. */
 	if (geteuid() == 0)
 		assert_int_equal(err, 0);
@@ -102,7 +102,7 @@ static void test_pinned_refuses_wrapping_length(void **state)
 {
 	(void)state;
 	struct drv_dma_region r = { 0 };
-	assert_int_equal(drv_pinned_map(SIZE_MAX, UINT64_MAX, &r), -ENOMEM);
+	assert_int_equal(drvi_pinned_map(SIZE_MAX, UINT64_MAX, &r), -ENOMEM);
 	assert_non_null(strstr(drv_errmsg(), "dma_pool_bytes"));
 	assert_null(r.va);
 }

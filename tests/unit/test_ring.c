@@ -138,10 +138,10 @@ static int teardown(void **state)
 		drv_queue *dq = dev->queues;
 		dev->queues = dq->next;
 		dev->ops->queue_destroy(dq);
-		drv_queue_finish(dq);
-		drv_queue_release(dq);
+		drvi_queue_finish(dq);
+		drvi_queue_release(dq);
 	}
-	drv_dma_pool_fini(&dev->dma);
+	drvi_dma_pool_fini(&dev->dma);
 	free(dev);
 	return 0;
 }

@@ -14,7 +14,7 @@ static void contiguous_region_gives_one_segment(void **state)
 	drv_buf *b;
 	assert_int_equal(drv_buf_alloc(dev, 65536, &b), 0);
 	struct drv_seg s[4];
-	assert_int_equal(drv_dma_segments(b, 100, 60000, s, 4), 1);
+	assert_int_equal(drvi_dma_segments(b, 100, 60000, s, 4), 1);
 	assert_int_equal(s[0].bus, drv_buf_bus(b) + 100);
 	assert_int_equal(s[0].len, 60000);
 	drv_buf_free(b);
@@ -29,7 +29,7 @@ static void page_split_region_merges_adjacent_pages(void **state)
 	/* Force a fresh, page-split region. */
 	dev->dma.reserve = 1 << 20;
 	struct drv_buf hog;
-	assert_int_equal(drv_dma_alloc(&dev->dma, 1 << 20, 4096, 0, &hog), 0);
+	assert_int_equal(drvi_dma_alloc(&dev->dma, 1 << 20, 4096, 0, &hog), 0);
 	drv_buf *b;
 	assert_int_equal(drv_buf_alloc(dev, 4 * FAKE_PAGE, &b), 0);
 	const struct drv_dma_region *r = b->region;
@@ -37,22 +37,22 @@ static void page_split_region_merges_adjacent_pages(void **state)
 	assert_int_equal(b->region_off % (2 * FAKE_PAGE), 0);
 	struct drv_seg s[8];
 	/* Pages 0+1 are adjacent on the bus, then a gap, then 2+3. */
-	assert_int_equal(drv_dma_segments(b, 0, 4 * FAKE_PAGE, s, 8), 2);
+	assert_int_equal(drvi_dma_segments(b, 0, 4 * FAKE_PAGE, s, 8), 2);
 	assert_int_equal(s[0].len, 2 * FAKE_PAGE);
 	assert_int_equal(s[1].len, 2 * FAKE_PAGE);
-	assert_int_equal(s[1].bus, drv_dma_bus(b, 2 * FAKE_PAGE));
+	assert_int_equal(s[1].bus, drvi_dma_bus(b, 2 * FAKE_PAGE));
 	/* A range starting mid-page keeps its offset. */
-	assert_int_equal(drv_dma_segments(b, 100, 2 * FAKE_PAGE, s, 8), 2);
-	assert_int_equal(s[0].bus, drv_dma_bus(b, 100));
+	assert_int_equal(drvi_dma_segments(b, 100, 2 * FAKE_PAGE, s, 8), 2);
+	assert_int_equal(s[0].bus, drvi_dma_bus(b, 100));
 	assert_int_equal(s[0].len, 2 * FAKE_PAGE - 100);
 	assert_int_equal(s[1].len, 100);
 	/* Too many segments for the caller's array. */
-	assert_int_equal(drv_dma_segments(b, 0, 4 * FAKE_PAGE, s, 1), -E2BIG);
+	assert_int_equal(drvi_dma_segments(b, 0, 4 * FAKE_PAGE, s, 1), -E2BIG);
 	/* Contiguous allocations never straddle a page here. */
 	struct drv_buf ring;
-	assert_int_equal(drv_dma_alloc(&dev->dma, 3000, 64, 1, &ring), 0);
-	assert_int_equal(drv_dma_segments(&ring, 0, 3000, s, 8), 1);
-	assert_int_equal(drv_dma_alloc(&dev->dma, 2 * FAKE_PAGE, 64, 1, &ring), -ENOMEM);
+	assert_int_equal(drvi_dma_alloc(&dev->dma, 3000, 64, 1, &ring), 0);
+	assert_int_equal(drvi_dma_segments(&ring, 0, 3000, s, 8), 1);
+	assert_int_equal(drvi_dma_alloc(&dev->dma, 2 * FAKE_PAGE, 64, 1, &ring), -ENOMEM);
 	drv_buf_free(b);
 	fake_close(dev);
 }

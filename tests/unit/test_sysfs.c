@@ -135,8 +135,8 @@ static int teardown(void **state)
 static void test_address_format(void **state)
 {
 	(void)state;
-	assert_int_equal(drv_pci_addr_check("0000:00:03.0"), 0);
-	assert_int_equal(drv_pci_addr_check("0000:af:1f.7"), 0);
+	assert_int_equal(drvi_pci_addr_check("0000:00:03.0"), 0);
+	assert_int_equal(drvi_pci_addr_check("0000:af:1f.7"), 0);
 	const char *bad[] = { "00:03.0",
 			      "0000:00:03.8",
 			      "0000:00:20.0",
@@ -146,7 +146,7 @@ static void test_address_format(void **state)
 			      "",
 			      NULL };
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_equal(drv_pci_addr_check(bad[i]), -EINVAL);
+		assert_int_equal(drvi_pci_addr_check(bad[i]), -EINVAL);
 		assert_non_null(strstr(drv_errmsg(), "DDDD:BB:DD.F"));
 	}
 }
@@ -155,7 +155,7 @@ static void test_list(void **state)
 {
 	struct tree *t = *state;
 	struct drv_pci_dev d[8];
-	assert_int_equal(drv_sysfs_pci_list(t->root, d, 8), 6);
+	assert_int_equal(drvi_sysfs_pci_list(t->root, d, 8), 6);
 	assert_string_equal(d[0].addr, "0000:00:02.0");
 	assert_string_equal(d[1].addr, "0000:00:03.0");
 	assert_string_equal(d[2].addr, "0000:00:04.0");
@@ -169,7 +169,7 @@ static void test_list(void **state)
 	assert_string_equal(d[2].driver, "");
 	assert_int_equal(d[2].iommu_group, 3);
 	/* A short array still learns the total. */
-	assert_int_equal(drv_sysfs_pci_list(t->root, d, 2), 6);
+	assert_int_equal(drvi_sysfs_pci_list(t->root, d, 2), 6);
 }
 
 /* Group 5 holds 0000:00:06.0 and 0000:00:07.0, both on virtio-pci at first. */
@@ -177,7 +177,7 @@ static void test_group_not_viable(void **state)
 {
 	struct tree *t = *state;
 	link_to(t, "bus/pci/devices/0000:00:06.0/driver", "../../../../bus/pci/drivers/vfio-pci");
-	assert_int_equal(drv_sysfs_iommu_group_not_viable(t->root, 5), -EPERM);
+	assert_int_equal(drvi_sysfs_iommu_group_not_viable(t->root, 5), -EPERM);
 	const char *msg = drv_errmsg();
 	assert_non_null(strstr(msg, "IOMMU group 5 is not viable"));
 	assert_non_null(strstr(msg, "0000:00:07.0 (bound to virtio-pci)"));
@@ -185,7 +185,7 @@ static void test_group_not_viable(void **state)
 	assert_null(strstr(msg, "0000:00:06.0")); /* already on vfio-pci: not in the way */
 
 	link_to(t, "bus/pci/devices/0000:00:06.0/driver", "../../../../bus/pci/drivers/ahci");
-	assert_int_equal(drv_sysfs_iommu_group_not_viable(t->root, 5), -EPERM);
+	assert_int_equal(drvi_sysfs_iommu_group_not_viable(t->root, 5), -EPERM);
 	msg = drv_errmsg();
 	assert_non_null(
 	    strstr(msg, "0000:00:06.0 (bound to ahci), 0000:00:07.0 (bound to virtio-pci)"));
@@ -197,7 +197,7 @@ static void test_group_not_viable(void **state)
 	char rel[128];
 	snprintf(rel, sizeof(rel), "%s/bus/pci/devices/0000:00:07.0/driver", t->root);
 	assert_int_equal(unlink(rel), 0);
-	assert_int_equal(drv_sysfs_iommu_group_not_viable(t->root, 5), -EPERM);
+	assert_int_equal(drvi_sysfs_iommu_group_not_viable(t->root, 5), -EPERM);
 	msg = drv_errmsg();
 	assert_non_null(strstr(msg, "bound to vfio-pci or pci-stub, or to no driver"));
 	assert_non_null(strstr(msg, "iommu_groups/5/devices"));
@@ -207,26 +207,26 @@ static void test_missing_device(void **state)
 {
 	struct tree *t = *state;
 	struct drv_pci_dev d;
-	assert_int_equal(drv_sysfs_pci_get(t->root, "0000:00:09.0", &d), -ENODEV);
+	assert_int_equal(drvi_sysfs_pci_get(t->root, "0000:00:09.0", &d), -ENODEV);
 	assert_non_null(strstr(drv_errmsg(), "drvctl list"));
 }
 
 static void test_uio_and_resources(void **state)
 {
 	struct tree *t = *state;
-	assert_int_equal(drv_sysfs_pci_uio_index(t->root, "0000:00:03.0"), 2);
-	assert_int_equal(drv_sysfs_pci_uio_index(t->root, "0000:00:04.0"), -ENODEV);
+	assert_int_equal(drvi_sysfs_pci_uio_index(t->root, "0000:00:03.0"), 2);
+	assert_int_equal(drvi_sysfs_pci_uio_index(t->root, "0000:00:04.0"), -ENODEV);
 	assert_non_null(strstr(drv_errmsg(), "drvctl bind 0000:00:04.0 uio"));
 	uint64_t start, size, flags;
-	assert_int_equal(drv_sysfs_pci_resource(t->root, "0000:00:03.0", 0, &start, &size, &flags),
+	assert_int_equal(drvi_sysfs_pci_resource(t->root, "0000:00:03.0", 0, &start, &size, &flags),
 			 0);
 	assert_true(start == 0xfea00000 && size == 1 << 20 && (flags & DRV_PCI_RES_MEM));
-	assert_int_equal(drv_sysfs_pci_resource(t->root, "0000:00:03.0", 1, &start, &size, &flags),
+	assert_int_equal(drvi_sysfs_pci_resource(t->root, "0000:00:03.0", 1, &start, &size, &flags),
 			 0);
 	assert_true(size == 32 && (flags & DRV_PCI_RES_IO));
-	assert_int_equal(drv_sysfs_pci_resource(t->root, "0000:00:03.0", 2, &start, &size, &flags),
+	assert_int_equal(drvi_sysfs_pci_resource(t->root, "0000:00:03.0", 2, &start, &size, &flags),
 			 -ENOENT);
-	assert_int_equal(drv_sysfs_pci_resource(t->root, "0000:00:03.0", 5, &start, &size, &flags),
+	assert_int_equal(drvi_sysfs_pci_resource(t->root, "0000:00:03.0", 5, &start, &size, &flags),
 			 -ENOENT);
 }
 
@@ -234,22 +234,22 @@ static void test_in_use(void **state)
 {
 	struct tree *t = *state;
 	char why[256];
-	assert_int_equal(drv_sysfs_pci_in_use(t->root, "0000:00:02.0", why, sizeof(why)), 1);
+	assert_int_equal(drvi_sysfs_pci_in_use(t->root, "0000:00:02.0", why, sizeof(why)), 1);
 	assert_non_null(strstr(why, "e1000"));
 	assert_non_null(strstr(why, "network controller"));
-	assert_int_equal(drv_sysfs_pci_in_use(t->root, "0000:00:05.0", why, sizeof(why)), 1);
+	assert_int_equal(drvi_sysfs_pci_in_use(t->root, "0000:00:05.0", why, sizeof(why)), 1);
 	assert_non_null(strstr(why, "block device vda"));
-	assert_int_equal(drv_sysfs_pci_in_use(t->root, "0000:00:07.0", why, sizeof(why)), 1);
+	assert_int_equal(drvi_sysfs_pci_in_use(t->root, "0000:00:07.0", why, sizeof(why)), 1);
 	assert_non_null(strstr(why, "network interface eth1"));
-	assert_int_equal(drv_sysfs_pci_in_use(t->root, "0000:00:06.0", why, sizeof(why)), 0);
-	assert_int_equal(drv_sysfs_pci_in_use(t->root, "0000:00:04.0", why, sizeof(why)), 0);
-	assert_int_equal(drv_sysfs_pci_in_use(t->root, "0000:00:03.0", why, sizeof(why)), 0);
+	assert_int_equal(drvi_sysfs_pci_in_use(t->root, "0000:00:06.0", why, sizeof(why)), 0);
+	assert_int_equal(drvi_sysfs_pci_in_use(t->root, "0000:00:04.0", why, sizeof(why)), 0);
+	assert_int_equal(drvi_sysfs_pci_in_use(t->root, "0000:00:03.0", why, sizeof(why)), 0);
 }
 
 static void test_bind_refuses_device_in_use(void **state)
 {
 	struct tree *t = *state;
-	assert_int_equal(drv_sysfs_pci_bind(t->root, t->state, "0000:00:02.0", "vfio", 0), -EBUSY);
+	assert_int_equal(drvi_sysfs_pci_bind(t->root, t->state, "0000:00:02.0", "vfio", 0), -EBUSY);
 	assert_non_null(strstr(drv_errmsg(), "--force"));
 	assert_string_equal(get(t, "bus/pci/drivers/e1000/unbind"), "");
 	assert_string_equal(get(t, "bus/pci/devices/0000:00:02.0/driver_override"), "");
@@ -259,7 +259,7 @@ static void test_bind_writes_override_unbind_probe(void **state)
 {
 	struct tree *t = *state;
 	/* The fake kernel never rebinds, so the final check reports failure. */
-	assert_int_equal(drv_sysfs_pci_bind(t->root, t->state, "0000:00:02.0", "vfio", 1), -EIO);
+	assert_int_equal(drvi_sysfs_pci_bind(t->root, t->state, "0000:00:02.0", "vfio", 1), -EIO);
 	assert_non_null(strstr(drv_errmsg(), "dmesg"));
 	assert_string_equal(get(t, "bus/pci/devices/0000:00:02.0/driver_override"), "vfio-pci");
 	assert_string_equal(get(t, "bus/pci/drivers/e1000/unbind"), "0000:00:02.0");
@@ -273,7 +273,8 @@ static void test_bind_clears_override_when_unbind_fails(void **state)
 	char path[160];
 	snprintf(path, sizeof(path), "%s/bus/pci/drivers/e1000/unbind", t->root);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(drv_sysfs_pci_bind(t->root, t->state, "0000:00:02.0", "vfio", 1), -ENOENT);
+	assert_int_equal(drvi_sysfs_pci_bind(t->root, t->state, "0000:00:02.0", "vfio", 1),
+			 -ENOENT);
 	assert_non_null(strstr(drv_errmsg(), "e1000/unbind"));
 	/* The fake's writes do not truncate: "\n" lands over the start of "vfio-pci". */
 	assert_int_equal(get(t, "bus/pci/devices/0000:00:02.0/driver_override")[0], '\n');
@@ -283,16 +284,19 @@ static void test_bind_clears_override_when_unbind_fails(void **state)
 static void test_bind_errors(void **state)
 {
 	struct tree *t = *state;
-	assert_int_equal(drv_sysfs_pci_bind(t->root, t->state, "0000:00:04.0", "nvme", 0), -EINVAL);
-	assert_int_equal(drv_sysfs_pci_bind(t->root, t->state, "0000:00:03.0", "vfio", 0), -ENODEV);
+	assert_int_equal(drvi_sysfs_pci_bind(t->root, t->state, "0000:00:04.0", "nvme", 0),
+			 -EINVAL);
+	assert_int_equal(drvi_sysfs_pci_bind(t->root, t->state, "0000:00:03.0", "vfio", 0),
+			 -ENODEV);
 	assert_non_null(strstr(drv_errmsg(), "IOMMU"));
 	/* Already there: nothing to do. */
-	assert_int_equal(drv_sysfs_pci_bind(t->root, t->state, "0000:00:03.0", "uio", 0), 0);
+	assert_int_equal(drvi_sysfs_pci_bind(t->root, t->state, "0000:00:03.0", "uio", 0), 0);
 	assert_string_equal(get(t, "bus/pci/drivers_probe"), "");
 	char cmd[160];
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s/bus/pci/drivers/vfio-pci'", t->root);
 	assert_int_equal(system(cmd), 0);
-	assert_int_equal(drv_sysfs_pci_bind(t->root, t->state, "0000:00:04.0", "vfio", 0), -ENOENT);
+	assert_int_equal(drvi_sysfs_pci_bind(t->root, t->state, "0000:00:04.0", "vfio", 0),
+			 -ENOENT);
 	assert_non_null(strstr(drv_errmsg(), "modprobe vfio-pci"));
 }
 
@@ -300,7 +304,7 @@ static void test_unbind_restores_previous_driver(void **state)
 {
 	struct tree *t = *state;
 	put(t, "run-libdrv/0000:00:03.0.prev-driver", "virtio-pci\n");
-	assert_int_equal(drv_sysfs_pci_unbind(t->root, t->state, "0000:00:03.0"), 0);
+	assert_int_equal(drvi_sysfs_pci_unbind(t->root, t->state, "0000:00:03.0"), 0);
 	assert_string_equal(get(t, "bus/pci/drivers/uio_pci_generic/unbind"), "0000:00:03.0");
 	assert_string_equal(get(t, "bus/pci/devices/0000:00:03.0/driver_override"), "\n");
 	assert_string_equal(get(t, "bus/pci/drivers/virtio-pci/bind"), "0000:00:03.0");
@@ -312,7 +316,7 @@ static void test_unbind_restores_previous_driver(void **state)
 static void test_unbind_refuses_kernel_driver(void **state)
 {
 	struct tree *t = *state;
-	assert_int_equal(drv_sysfs_pci_unbind(t->root, t->state, "0000:00:02.0"), -EINVAL);
+	assert_int_equal(drvi_sysfs_pci_unbind(t->root, t->state, "0000:00:02.0"), -EINVAL);
 	assert_non_null(strstr(drv_errmsg(), "e1000"));
 	assert_string_equal(get(t, "bus/pci/drivers/e1000/unbind"), "");
 }

@@ -29,7 +29,7 @@ struct drv_dma_region {
 	void *bus_priv;
 };
 
-static inline uint64_t drv_dma_region_bus(const struct drv_dma_region *r, size_t off)
+static inline uint64_t drvi_dma_region_bus(const struct drv_dma_region *r, size_t off)
 {
 	if (!r->page_bus)
 		return r->bus + off;
@@ -63,8 +63,8 @@ struct drv_bus_ops {
 	int (*config_write)(drv_dev *dev, unsigned off, const void *data, size_t len);
 };
 
-extern const struct drv_bus_ops drv_bus_sim;
-extern const struct drv_bus_ops drv_bus_uio;
-extern const struct drv_bus_ops drv_bus_vfio;
+extern const struct drv_bus_ops drvi_bus_sim;
+extern const struct drv_bus_ops drvi_bus_uio;
+extern const struct drv_bus_ops drvi_bus_vfio;
 
 #endif

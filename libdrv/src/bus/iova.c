@@ -6,7 +6,7 @@
 
 #include "drv/driver.h"
 
-void drv_iova_init(struct drv_iova_space *s)
+void drvi_iova_init(struct drv_iova_space *s)
 {
 	s->nfree = 0;
 }
@@ -28,7 +28,7 @@ static int insert_at(struct drv_iova_space *s, unsigned i, uint64_t start, uint6
 	return 0;
 }
 
-int drv_iova_add(struct drv_iova_space *s, uint64_t start, uint64_t last)
+int drvi_iova_add(struct drv_iova_space *s, uint64_t start, uint64_t last)
 {
 	if (last < start)
 		return drv_fail(-EINVAL, "IOVA range %#llx-%#llx is empty",
@@ -54,7 +54,7 @@ int drv_iova_add(struct drv_iova_space *s, uint64_t start, uint64_t last)
 	return insert_at(s, i, start, last);
 }
 
-int drv_iova_reserve(struct drv_iova_space *s, uint64_t start, uint64_t last)
+int drvi_iova_reserve(struct drv_iova_space *s, uint64_t start, uint64_t last)
 {
 	for (unsigned i = 0; i < s->nfree;) {
 		struct drv_iova_range *r = &s->free[i];
@@ -80,8 +80,8 @@ int drv_iova_reserve(struct drv_iova_space *s, uint64_t start, uint64_t last)
 	return 0;
 }
 
-int drv_iova_alloc(struct drv_iova_space *s, uint64_t len, uint64_t align, uint64_t mask,
-		   uint64_t *iova)
+int drvi_iova_alloc(struct drv_iova_space *s, uint64_t len, uint64_t align, uint64_t mask,
+		    uint64_t *iova)
 {
 	if (len == 0 || align == 0 || (align & (align - 1)))
 		return drv_fail(-EINVAL, "IOVA allocation of %llu bytes aligned to %llu",
@@ -97,7 +97,7 @@ int drv_iova_alloc(struct drv_iova_space *s, uint64_t len, uint64_t align, uint6
 		if (end > mask)
 			break; /* ranges are sorted: the rest lie higher still */
 		*iova = base;
-		return drv_iova_reserve(s, base, end);
+		return drvi_iova_reserve(s, base, end);
 	}
 	return drv_fail(-ENOMEM,
 			"no free I/O virtual address range of %llu bytes below the device's DMA "
@@ -105,9 +105,9 @@ int drv_iova_alloc(struct drv_iova_space *s, uint64_t len, uint64_t align, uint6
 			(unsigned long long)len, (unsigned long long)mask);
 }
 
-int drv_iova_free(struct drv_iova_space *s, uint64_t iova, uint64_t len)
+int drvi_iova_free(struct drv_iova_space *s, uint64_t iova, uint64_t len)
 {
 	if (len == 0)
 		return 0;
-	return drv_iova_add(s, iova, iova + len - 1);
+	return drvi_iova_add(s, iova, iova + len - 1);
 }

@@ -22,18 +22,18 @@ struct drv_iova_space {
 	unsigned nfree;
 };
 
-void drv_iova_init(struct drv_iova_space *s);
+void drvi_iova_init(struct drv_iova_space *s);
 /* Makes [start, last] available (merging with neighbours). -ENOSPC when full. */
-int drv_iova_add(struct drv_iova_space *s, uint64_t start, uint64_t last);
+int drvi_iova_add(struct drv_iova_space *s, uint64_t start, uint64_t last);
 /* Takes [start, last] out of the free ranges, wherever it overlaps them. */
-int drv_iova_reserve(struct drv_iova_space *s, uint64_t start, uint64_t last);
+int drvi_iova_reserve(struct drv_iova_space *s, uint64_t start, uint64_t last);
 /*
  * Finds the lowest free block of len bytes aligned to align (a power of
  * two) whose last byte is <= mask. -ENOMEM with a message when none fits.
  */
-int drv_iova_alloc(struct drv_iova_space *s, uint64_t len, uint64_t align, uint64_t mask,
-		   uint64_t *iova);
-/* Gives back a block from drv_iova_alloc. */
-int drv_iova_free(struct drv_iova_space *s, uint64_t iova, uint64_t len);
+int drvi_iova_alloc(struct drv_iova_space *s, uint64_t len, uint64_t align, uint64_t mask,
+		    uint64_t *iova);
+/* Gives back a block from drvi_iova_alloc. */
+int drvi_iova_free(struct drv_iova_space *s, uint64_t iova, uint64_t len);
 
 #endif

@@ -6,7 +6,7 @@ static unsigned at_most(unsigned have, unsigned wanted)
 	return have < wanted ? have : wanted;
 }
 
-struct drv_irq_pick drv_irq_choose(const struct drv_irq_avail *avail, unsigned wanted)
+struct drv_irq_pick drvi_irq_choose(const struct drv_irq_avail *avail, unsigned wanted)
 {
 	if (wanted == 0)
 		return (struct drv_irq_pick){ DRV_IRQ_NONE, 0 };

@@ -18,6 +18,6 @@ struct drv_irq_pick {
 	unsigned vectors;
 };
 
-struct drv_irq_pick drv_irq_choose(const struct drv_irq_avail *avail, unsigned wanted);
+struct drv_irq_pick drvi_irq_choose(const struct drv_irq_avail *avail, unsigned wanted);
 
 #endif

@@ -6,7 +6,7 @@
 
 #include "drv/driver.h"
 
-int drv_pagemap_decode(uint64_t entry, uint64_t *pfn)
+int drvi_pagemap_decode(uint64_t entry, uint64_t *pfn)
 {
 	if (!(entry & DRV_PAGEMAP_PRESENT))
 		return drv_fail(-EFAULT, "DMA page is not resident in memory (pagemap entry %#llx)",
@@ -19,7 +19,7 @@ int drv_pagemap_decode(uint64_t entry, uint64_t *pfn)
 	return 0;
 }
 
-int drv_pagemap_phys(int fd, uintptr_t va, size_t len, size_t step, uint64_t *phys)
+int drvi_pagemap_phys(int fd, uintptr_t va, size_t len, size_t step, uint64_t *phys)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	if (step == 0 || va % (uintptr_t)page || step % (size_t)page)
@@ -35,7 +35,7 @@ int drv_pagemap_phys(int fd, uintptr_t va, size_t len, size_t step, uint64_t *ph
 			return drv_fail_errno(-errno, "reading /proc/self/pagemap");
 		if (n != sizeof(entry))
 			return drv_fail(-EIO, "short read from /proc/self/pagemap");
-		int err = drv_pagemap_decode(entry, &pfn);
+		int err = drvi_pagemap_decode(entry, &pfn);
 		if (err)
 			return err;
 		phys[i] = pfn * (uint64_t)page;

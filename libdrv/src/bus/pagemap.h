@@ -18,13 +18,13 @@
  * the page is not resident, -EPERM when the kernel hid the frame number
  * (it reads 0 without CAP_SYS_ADMIN); both with a message.
  */
-int drv_pagemap_decode(uint64_t entry, uint64_t *pfn);
+int drvi_pagemap_decode(uint64_t entry, uint64_t *pfn);
 
 /*
  * Physical address of the first byte of each `step`-byte block of
  * [va, va + len), from the pagemap file open at fd (normally
  * /proc/self/pagemap). va and step are multiples of the page size.
  */
-int drv_pagemap_phys(int fd, uintptr_t va, size_t len, size_t step, uint64_t *phys);
+int drvi_pagemap_phys(int fd, uintptr_t va, size_t len, size_t step, uint64_t *phys);
 
 #endif

@@ -39,7 +39,7 @@ static void describe(struct pci_access *ids, struct drv_pci_dev *d)
 		  pci_lookup_name(ids, buf, sizeof(buf), PCI_LOOKUP_CLASS | PCI_LOOKUP_NO_NUMBERS,
 				  d->class_code >> 8));
 	copy_name(d->libdrv_driver, sizeof(d->libdrv_driver),
-		  drv_driver_name_for(d->vendor, d->device, d->class_code));
+		  drvi_driver_name_for(d->vendor, d->device, d->class_code));
 }
 
 static struct pci_access *open_ids(void)
@@ -53,7 +53,7 @@ static struct pci_access *open_ids(void)
 
 DRV_API int drv_pci_list(struct drv_pci_dev *out, unsigned max)
 {
-	int n = drv_sysfs_pci_list(drv_sysfs_root(), out, max);
+	int n = drvi_sysfs_pci_list(drvi_sysfs_root(), out, max);
 	struct pci_access *ids = n > 0 ? open_ids() : NULL;
 	for (int i = 0; ids && i < n && (unsigned)i < max; i++)
 		describe(ids, &out[i]);
@@ -64,9 +64,9 @@ DRV_API int drv_pci_list(struct drv_pci_dev *out, unsigned max)
 
 DRV_API int drv_pci_get(const char *addr, struct drv_pci_dev *out)
 {
-	int err = drv_pci_addr_check(addr);
+	int err = drvi_pci_addr_check(addr);
 	if (!err)
-		err = drv_sysfs_pci_get(drv_sysfs_root(), addr, out);
+		err = drvi_sysfs_pci_get(drvi_sysfs_root(), addr, out);
 	struct pci_access *ids = err ? NULL : open_ids();
 	if (ids) {
 		describe(ids, out);
@@ -77,12 +77,12 @@ DRV_API int drv_pci_get(const char *addr, struct drv_pci_dev *out)
 
 DRV_API int drv_pci_bind(const char *addr, const char *how, int force)
 {
-	int err = drv_pci_addr_check(addr);
-	return err ? err : drv_sysfs_pci_bind(drv_sysfs_root(), state_dir(), addr, how, force);
+	int err = drvi_pci_addr_check(addr);
+	return err ? err : drvi_sysfs_pci_bind(drvi_sysfs_root(), state_dir(), addr, how, force);
 }
 
 DRV_API int drv_pci_unbind(const char *addr)
 {
-	int err = drv_pci_addr_check(addr);
-	return err ? err : drv_sysfs_pci_unbind(drv_sysfs_root(), state_dir(), addr);
+	int err = drvi_pci_addr_check(addr);
+	return err ? err : drvi_sysfs_pci_unbind(drvi_sysfs_root(), state_dir(), addr);
 }

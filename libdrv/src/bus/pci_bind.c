@@ -75,17 +75,17 @@ static const char *class_role(uint32_t class_code)
 	}
 }
 
-int drv_sysfs_pci_in_use(const char *root, const char *addr, char *why, size_t len)
+int drvi_sysfs_pci_in_use(const char *root, const char *addr, char *why, size_t len)
 {
 	struct drv_pci_dev d;
 	char dir[512], child[160];
-	int err = drv_sysfs_pci_get(root, addr, &d);
+	int err = drvi_sysfs_pci_get(root, addr, &d);
 	if (err)
 		return err;
 	if (!d.driver[0] || is_user_space_driver(d.driver))
 		return 0;
 	const char *role = class_role(d.class_code);
-	drv_sysfs_dev_path(dir, sizeof(dir), root, addr, NULL);
+	drvi_sysfs_dev_path(dir, sizeof(dir), root, addr, NULL);
 	int has_child = find_child(dir, 6, child, sizeof(child));
 	if (!role && !has_child)
 		return 0;
@@ -134,7 +134,7 @@ static int unbind_from(const char *root, const char *addr, const char *driver)
 {
 	char path[512];
 	int err = driver_dir(path, sizeof(path), root, driver, "unbind");
-	return err ? err : drv_sysfs_write(path, addr);
+	return err ? err : drvi_sysfs_write(path, addr);
 }
 
 /* Empties driver_override at path, quietly: the caller reports the failure it handles. */
@@ -148,8 +148,8 @@ static void clear_override(const char *path)
 	close(fd);
 }
 
-int drv_sysfs_pci_bind(const char *root, const char *state_dir, const char *addr, const char *how,
-		       int force)
+int drvi_sysfs_pci_bind(const char *root, const char *state_dir, const char *addr, const char *how,
+			int force)
 {
 	const char *target = NULL, *module = NULL;
 	if (how && !strcmp(how, "uio"))
@@ -163,7 +163,7 @@ int drv_sysfs_pci_bind(const char *root, const char *state_dir, const char *addr
 	struct drv_pci_dev d;
 	char path[512], why[256];
 	struct stat st;
-	int err = drv_sysfs_pci_get(root, addr, &d);
+	int err = drvi_sysfs_pci_get(root, addr, &d);
 	if (err)
 		return err;
 	if (!strcmp(d.driver, target))
@@ -176,7 +176,7 @@ int drv_sysfs_pci_bind(const char *root, const char *state_dir, const char *addr
 				"%s has no IOMMU group, so vfio-pci cannot take it: enable the "
 				"IOMMU (intel_iommu=on or amd_iommu=on) or use uio",
 				addr);
-	if (!force && drv_sysfs_pci_in_use(root, addr, why, sizeof(why)) == 1)
+	if (!force && drvi_sysfs_pci_in_use(root, addr, why, sizeof(why)) == 1)
 		return drv_fail(-EBUSY,
 				"%s: taking it away would remove it from the running system. Use "
 				"--force (drv_pci_bind force=1) if that is really what you want",
@@ -187,9 +187,9 @@ int drv_sysfs_pci_bind(const char *root, const char *state_dir, const char *addr
 		if (err)
 			return err;
 	}
-	err = drv_sysfs_dev_path(path, sizeof(path), root, addr, "driver_override");
+	err = drvi_sysfs_dev_path(path, sizeof(path), root, addr, "driver_override");
 	if (!err)
-		err = drv_sysfs_write(path, target);
+		err = drvi_sysfs_write(path, target);
 	if (!err && d.driver[0]) {
 		err = unbind_from(root, addr, d.driver);
 		/* Still with its old driver: the override must not steal it at the next probe. */
@@ -198,11 +198,11 @@ int drv_sysfs_pci_bind(const char *root, const char *state_dir, const char *addr
 	}
 	if (!err) {
 		snprintf(path, sizeof(path), "%s/bus/pci/drivers_probe", root);
-		err = drv_sysfs_write(path, addr);
+		err = drvi_sysfs_write(path, addr);
 	}
 	if (err)
 		return err;
-	err = drv_sysfs_pci_driver(root, addr, d.driver, sizeof(d.driver));
+	err = drvi_sysfs_pci_driver(root, addr, d.driver, sizeof(d.driver));
 	if (err)
 		return err;
 	if (strcmp(d.driver, target))
@@ -211,7 +211,7 @@ int drv_sysfs_pci_bind(const char *root, const char *state_dir, const char *addr
 	return 0;
 }
 
-/* The driver remembered by drv_sysfs_pci_bind, "" when none. */
+/* The driver remembered by drvi_sysfs_pci_bind, "" when none. */
 static int remembered_driver(const char *state_dir, const char *addr, char *buf, size_t len)
 {
 	char path[512];
@@ -221,14 +221,14 @@ static int remembered_driver(const char *state_dir, const char *addr, char *buf,
 	buf[0] = '\0';
 	if (access(path, F_OK) != 0)
 		return 0;
-	err = drv_sysfs_read_line(path, buf, len);
+	err = drvi_sysfs_read_line(path, buf, len);
 	return err < 0 ? err : 0;
 }
 
-int drv_sysfs_pci_unbind(const char *root, const char *state_dir, const char *addr)
+int drvi_sysfs_pci_unbind(const char *root, const char *state_dir, const char *addr)
 {
 	char driver[32], prev[64], path[512];
-	int err = drv_sysfs_pci_driver(root, addr, driver, sizeof(driver));
+	int err = drvi_sysfs_pci_driver(root, addr, driver, sizeof(driver));
 	if (err)
 		return err;
 	if (driver[0] && !is_user_space_driver(driver))
@@ -241,14 +241,14 @@ int drv_sysfs_pci_unbind(const char *root, const char *state_dir, const char *ad
 	if (!err && driver[0])
 		err = unbind_from(root, addr, driver);
 	if (!err)
-		err = drv_sysfs_dev_path(path, sizeof(path), root, addr, "driver_override");
+		err = drvi_sysfs_dev_path(path, sizeof(path), root, addr, "driver_override");
 	if (!err)
-		err = drv_sysfs_write(path, "\n");
+		err = drvi_sysfs_write(path, "\n");
 	if (err || !prev[0])
 		return err;
 	err = driver_dir(path, sizeof(path), root, prev, "bind");
 	if (!err)
-		err = drv_sysfs_write(path, addr);
+		err = drvi_sysfs_write(path, addr);
 	if (err)
 		return err;
 	state_path(path, sizeof(path), state_dir, addr);

@@ -6,8 +6,8 @@
 #include "dev/devdrv.h"
 #include "drv/driver.h"
 
-int drv_pci_command_update(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t set,
-			   uint16_t clear)
+int drvi_pci_command_update(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t set,
+			    uint16_t clear)
 {
 	uint16_t cmd;
 	int err = bus->config_read(dev, DRV_PCI_COMMAND, &cmd, sizeof(cmd));
@@ -17,8 +17,8 @@ int drv_pci_command_update(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t
 	return want == cmd ? 0 : bus->config_write(dev, DRV_PCI_COMMAND, &want, sizeof(want));
 }
 
-int drv_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vendor,
-		     uint16_t *device)
+int drvi_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vendor,
+		      uint16_t *device)
 {
 	uint16_t id[2];
 	int err = bus->config_read(dev, DRV_PCI_VENDOR_ID, id, sizeof(id));
@@ -34,15 +34,15 @@ int drv_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vend
 	return 0;
 }
 
-int drv_pci_enable(const struct drv_bus_ops *bus, drv_dev *dev)
+int drvi_pci_enable(const struct drv_bus_ops *bus, drv_dev *dev)
 {
 	uint16_t vendor = 0, device = 0;
 	uint32_t class_rev = 0;
-	int err = drv_pci_read_ids(bus, dev, &vendor, &device);
+	int err = drvi_pci_read_ids(bus, dev, &vendor, &device);
 	if (!err)
 		err = bus->config_read(dev, DRV_PCI_CLASS_REVISION, &class_rev, sizeof(class_rev));
 	if (!err)
-		err = drv_pci_command_update(bus, dev, DRV_PCI_CMD_MASTER | DRV_PCI_CMD_MEMORY, 0);
+		err = drvi_pci_command_update(bus, dev, DRV_PCI_CMD_MASTER | DRV_PCI_CMD_MEMORY, 0);
 	if (err)
 		return err;
 	dev->info.vendor_id = vendor;

@@ -17,17 +17,17 @@
 #define DRV_PCI_INTERRUPT_PIN 0x3d
 
 /* Sets then clears bits of the command register through bus->config_*. */
-int drv_pci_command_update(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t set,
-			   uint16_t clear);
+int drvi_pci_command_update(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t set,
+			    uint16_t clear);
 
 /* Vendor and device id; -ENODEV when the function reads as absent (all ones). */
-int drv_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vendor,
-		     uint16_t *device);
+int drvi_pci_read_ids(const struct drv_bus_ops *bus, drv_dev *dev, uint16_t *vendor,
+		      uint16_t *device);
 
 /*
  * Takes a freshly opened function into use: its ids into dev->info and
  * its class code (they pick the driver), memory decoding and bus mastering on. 0 or -errno.
  */
-int drv_pci_enable(const struct drv_bus_ops *bus, drv_dev *dev);
+int drvi_pci_enable(const struct drv_bus_ops *bus, drv_dev *dev);
 
 #endif

@@ -13,13 +13,13 @@
 
 #include "drv/driver.h"
 
-const char *drv_sysfs_root(void)
+const char *drvi_sysfs_root(void)
 {
 	const char *root = getenv("LIBDRV_SYSFS_ROOT");
 	return root && root[0] ? root : "/sys";
 }
 
-int drv_pci_addr_check(const char *addr)
+int drvi_pci_addr_check(const char *addr)
 {
 	static const char shape[] = "xxxx:xx:xx.x";
 	int ok = addr && strlen(addr) == sizeof(shape) - 1;
@@ -41,7 +41,7 @@ int drv_pci_addr_check(const char *addr)
 	return 0;
 }
 
-int drv_sysfs_dev_path(char *buf, size_t len, const char *root, const char *addr, const char *attr)
+int drvi_sysfs_dev_path(char *buf, size_t len, const char *root, const char *addr, const char *attr)
 {
 	int n = snprintf(buf, len, "%s/bus/pci/devices/%s%s%s", root, addr, attr ? "/" : "",
 			 attr ? attr : "");
@@ -51,7 +51,7 @@ int drv_sysfs_dev_path(char *buf, size_t len, const char *root, const char *addr
 	return 0;
 }
 
-int drv_sysfs_read_line(const char *path, char *buf, size_t len)
+int drvi_sysfs_read_line(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -67,7 +67,7 @@ int drv_sysfs_read_line(const char *path, char *buf, size_t len)
 	return (int)n;
 }
 
-int drv_sysfs_write(const char *path, const char *s)
+int drvi_sysfs_write(const char *path, const char *s)
 {
 	int fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0) {
@@ -108,9 +108,9 @@ static int link_name(const char *path, char *buf, size_t len)
 static int device_exists(const char *root, const char *addr)
 {
 	char path[512];
-	int err = drv_pci_addr_check(addr);
+	int err = drvi_pci_addr_check(addr);
 	if (!err)
-		err = drv_sysfs_dev_path(path, sizeof(path), root, addr, NULL);
+		err = drvi_sysfs_dev_path(path, sizeof(path), root, addr, NULL);
 	if (err)
 		return err;
 	struct stat st;
@@ -119,21 +119,21 @@ static int device_exists(const char *root, const char *addr)
 	return 0;
 }
 
-int drv_sysfs_pci_driver(const char *root, const char *addr, char *buf, size_t len)
+int drvi_sysfs_pci_driver(const char *root, const char *addr, char *buf, size_t len)
 {
 	char path[512];
 	int err = device_exists(root, addr);
 	if (!err)
-		err = drv_sysfs_dev_path(path, sizeof(path), root, addr, "driver");
+		err = drvi_sysfs_dev_path(path, sizeof(path), root, addr, "driver");
 	return err ? err : link_name(path, buf, len);
 }
 
 static int read_hex(const char *root, const char *addr, const char *attr, unsigned long *out)
 {
 	char path[512], line[64], *end;
-	int err = drv_sysfs_dev_path(path, sizeof(path), root, addr, attr);
+	int err = drvi_sysfs_dev_path(path, sizeof(path), root, addr, attr);
 	if (!err)
-		err = drv_sysfs_read_line(path, line, sizeof(line));
+		err = drvi_sysfs_read_line(path, line, sizeof(line));
 	if (err < 0)
 		return err;
 	errno = 0;
@@ -143,12 +143,12 @@ static int read_hex(const char *root, const char *addr, const char *attr, unsign
 	return 0;
 }
 
-int drv_sysfs_pci_get(const char *root, const char *addr, struct drv_pci_dev *out)
+int drvi_sysfs_pci_get(const char *root, const char *addr, struct drv_pci_dev *out)
 {
 	*out = (struct drv_pci_dev){ .iommu_group = -1 };
 	unsigned long vendor, device, class_code;
 	char path[512], group[32];
-	int err = drv_sysfs_pci_driver(root, addr, out->driver, sizeof(out->driver));
+	int err = drvi_sysfs_pci_driver(root, addr, out->driver, sizeof(out->driver));
 	if (!err)
 		err = read_hex(root, addr, "vendor", &vendor);
 	if (!err)
@@ -156,7 +156,7 @@ int drv_sysfs_pci_get(const char *root, const char *addr, struct drv_pci_dev *ou
 	if (!err)
 		err = read_hex(root, addr, "class", &class_code);
 	if (!err)
-		err = drv_sysfs_dev_path(path, sizeof(path), root, addr, "iommu_group");
+		err = drvi_sysfs_dev_path(path, sizeof(path), root, addr, "iommu_group");
 	if (!err)
 		err = link_name(path, group, sizeof(group));
 	if (err)
@@ -185,7 +185,7 @@ static int list_addresses(const char *dir, char (**names)[16])
 	int n = 0, cap = 0;
 	struct dirent *e;
 	while ((e = readdir(d))) {
-		if (strlen(e->d_name) != 12 || drv_pci_addr_check(e->d_name))
+		if (strlen(e->d_name) != 12 || drvi_pci_addr_check(e->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? 2 * cap : 32;
@@ -205,14 +205,14 @@ static int list_addresses(const char *dir, char (**names)[16])
 	return n;
 }
 
-int drv_sysfs_pci_list(const char *root, struct drv_pci_dev *out, unsigned max)
+int drvi_sysfs_pci_list(const char *root, struct drv_pci_dev *out, unsigned max)
 {
 	char dir[512];
 	char(*names)[16] = NULL;
 	snprintf(dir, sizeof(dir), "%s/bus/pci/devices", root);
 	int n = list_addresses(dir, &names);
 	for (int i = 0; i < n && (unsigned)i < max; i++) {
-		int err = drv_sysfs_pci_get(root, names[i], &out[i]);
+		int err = drvi_sysfs_pci_get(root, names[i], &out[i]);
 		if (err) {
 			free(names);
 			return err;
@@ -239,7 +239,7 @@ static int group_blockers(const char *root, int group, char *who, char *fix, siz
 	for (int i = 0; i < n; i++) {
 		char driver[64];
 		/* vfio-pci and pci-stub leave DMA to user space; unbound devices do no DMA. */
-		if (drv_sysfs_pci_driver(root, names[i], driver, sizeof(driver)) || !driver[0] ||
+		if (drvi_sysfs_pci_driver(root, names[i], driver, sizeof(driver)) || !driver[0] ||
 		    !strcmp(driver, DRV_PCI_DRIVER_VFIO) || !strcmp(driver, "pci-stub"))
 			continue;
 		int w = snprintf(who + who_used, len - who_used, "%s%s (bound to %s)",
@@ -256,7 +256,7 @@ static int group_blockers(const char *root, int group, char *who, char *fix, siz
 	return n < 0 ? n : blockers;
 }
 
-int drv_sysfs_iommu_group_not_viable(const char *root, int group)
+int drvi_sysfs_iommu_group_not_viable(const char *root, int group)
 {
 	char who[256], fix[256];
 	if (group_blockers(root, group, who, fix, sizeof(who)) <= 0)
@@ -271,10 +271,10 @@ int drv_sysfs_iommu_group_not_viable(const char *root, int group)
 			group, who, fix);
 }
 
-int drv_sysfs_pci_uio_index(const char *root, const char *addr)
+int drvi_sysfs_pci_uio_index(const char *root, const char *addr)
 {
 	char path[512];
-	int err = drv_sysfs_dev_path(path, sizeof(path), root, addr, "uio");
+	int err = drvi_sysfs_dev_path(path, sizeof(path), root, addr, "uio");
 	if (err)
 		return err;
 	DIR *d = opendir(path);
@@ -298,11 +298,11 @@ int drv_sysfs_pci_uio_index(const char *root, const char *addr)
 	return index;
 }
 
-int drv_sysfs_pci_resource(const char *root, const char *addr, unsigned bar, uint64_t *start,
-			   uint64_t *size, uint64_t *flags)
+int drvi_sysfs_pci_resource(const char *root, const char *addr, unsigned bar, uint64_t *start,
+			    uint64_t *size, uint64_t *flags)
 {
 	char path[512];
-	int err = drv_sysfs_dev_path(path, sizeof(path), root, addr, "resource");
+	int err = drvi_sysfs_dev_path(path, sizeof(path), root, addr, "resource");
 	if (err)
 		return err;
 	FILE *f = fopen(path, "re");

@@ -67,7 +67,7 @@ static int replace_page(int pagemap, char *target, uint64_t mask, uint64_t *phys
 			return -ENOMEM;
 		}
 		touch(p, SMALL_PAGE, SMALL_PAGE);
-		int err = drv_pagemap_phys(pagemap, (uintptr_t)p, SMALL_PAGE, SMALL_PAGE, phys);
+		int err = drvi_pagemap_phys(pagemap, (uintptr_t)p, SMALL_PAGE, SMALL_PAGE, phys);
 		if (!err && *phys + SMALL_PAGE - 1 <= mask) {
 			if (mremap(p, SMALL_PAGE, SMALL_PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
 				   target) == MAP_FAILED) {
@@ -161,7 +161,7 @@ static int pin(size_t len, uint64_t dma_mask, int try_huge, struct drv_dma_regio
 		err = drv_fail(-ENOMEM, "out of memory for a %zu-entry page table", blocks);
 	if (!err) {
 		touch(va, maplen, SMALL_PAGE);
-		err = drv_pagemap_phys(pagemap, (uintptr_t)va, maplen, block, phys);
+		err = drvi_pagemap_phys(pagemap, (uintptr_t)va, maplen, block, phys);
 	}
 	for (size_t i = 0; !err && i < blocks; i++) {
 		if (phys[i] + block - 1 <= dma_mask)
@@ -193,7 +193,7 @@ static int pin(size_t len, uint64_t dma_mask, int try_huge, struct drv_dma_regio
 	return 0;
 }
 
-int drv_pinned_map(size_t len, uint64_t dma_mask, struct drv_dma_region *out)
+int drvi_pinned_map(size_t len, uint64_t dma_mask, struct drv_dma_region *out)
 {
 	/* Rounding up to a hugepage must not wrap to a zero-length mapping. */
 	if (len > SIZE_MAX - HUGE_PAGE)
@@ -207,7 +207,7 @@ int drv_pinned_map(size_t len, uint64_t dma_mask, struct drv_dma_region *out)
 	return err;
 }
 
-void drv_pinned_unmap(struct drv_dma_region *r)
+void drvi_pinned_unmap(struct drv_dma_region *r)
 {
 	if (r->va)
 		munmap(r->va, r->len);

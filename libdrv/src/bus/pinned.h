@@ -17,7 +17,7 @@
  * every block below dma_mask. out->page_bus is a malloc'ed table unless one
  * block covers everything.
  */
-int drv_pinned_map(size_t len, uint64_t dma_mask, struct drv_dma_region *out);
-void drv_pinned_unmap(struct drv_dma_region *r);
+int drvi_pinned_map(size_t len, uint64_t dma_mask, struct drv_dma_region *out);
+void drvi_pinned_unmap(struct drv_dma_region *r);
 
 #endif

@@ -344,7 +344,7 @@ static int sim_alive(drv_dev *dev)
 	return n == 0 ? 0 : -ENODEV;
 }
 
-const struct drv_bus_ops drv_bus_sim = {
+const struct drv_bus_ops drvi_bus_sim = {
 	.name = "sim",
 	.open = sim_open,
 	.close = sim_close,

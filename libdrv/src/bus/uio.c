@@ -78,7 +78,7 @@ static void uio_close(drv_dev *dev)
 	if (!u)
 		return;
 	if (u->master_set)
-		drv_pci_command_update(&drv_bus_uio, dev, 0, DRV_PCI_CMD_MASTER);
+		drvi_pci_command_update(&drvi_bus_uio, dev, 0, DRV_PCI_CMD_MASTER);
 	for (unsigned i = 0; i < PCI_BARS; i++)
 		if (u->bar[i].va)
 			munmap(u->bar[i].va, u->bar[i].len);
@@ -93,7 +93,7 @@ static void uio_close(drv_dev *dev)
 static int check_bound(const char *addr)
 {
 	char driver[32];
-	int err = drv_sysfs_pci_driver(drv_sysfs_root(), addr, driver, sizeof(driver));
+	int err = drvi_sysfs_pci_driver(drvi_sysfs_root(), addr, driver, sizeof(driver));
 	if (err)
 		return err;
 	if (!driver[0])
@@ -112,7 +112,7 @@ static int check_bound(const char *addr)
 static int open_uio_node(struct uio *u)
 {
 	char path[64];
-	int index = drv_sysfs_pci_uio_index(drv_sysfs_root(), u->addr);
+	int index = drvi_sysfs_pci_uio_index(drvi_sysfs_root(), u->addr);
 	if (index < 0)
 		return index;
 	snprintf(path, sizeof(path), "/dev/uio%d", index);
@@ -125,7 +125,7 @@ static int uio_open(drv_dev *dev, const char *addr, const struct drv_open_opts *
 {
 	(void)opts;
 	char path[512];
-	int err = drv_pci_addr_check(addr);
+	int err = drvi_pci_addr_check(addr);
 	if (!err)
 		err = check_bound(addr);
 	if (err)
@@ -139,7 +139,7 @@ static int uio_open(drv_dev *dev, const char *addr, const struct drv_open_opts *
 	snprintf(dev->info.bus, sizeof(dev->info.bus), "uio");
 	snprintf(dev->info.address, sizeof(dev->info.address), "%s", addr);
 
-	err = drv_sysfs_dev_path(path, sizeof(path), drv_sysfs_root(), addr, "config");
+	err = drvi_sysfs_dev_path(path, sizeof(path), drvi_sysfs_root(), addr, "config");
 	if (!err) {
 		u->config_fd = open_needing_root(path, O_RDWR);
 		err = u->config_fd < 0 ? u->config_fd : 0;
@@ -147,7 +147,7 @@ static int uio_open(drv_dev *dev, const char *addr, const struct drv_open_opts *
 	if (!err)
 		err = open_uio_node(u);
 	if (!err)
-		err = drv_pci_enable(&drv_bus_uio, dev);
+		err = drvi_pci_enable(&drvi_bus_uio, dev);
 	if (err) {
 		uio_close(dev);
 		return err;
@@ -165,7 +165,7 @@ static int uio_map_region(drv_dev *dev, unsigned idx, volatile void **va, size_t
 		uint64_t start, size, flags;
 		char path[512], name[16];
 		int err =
-		    drv_sysfs_pci_resource(drv_sysfs_root(), u->addr, idx, &start, &size, &flags);
+		    drvi_sysfs_pci_resource(drvi_sysfs_root(), u->addr, idx, &start, &size, &flags);
 		if (err)
 			return err;
 		if (flags & DRV_PCI_RES_IO)
@@ -174,7 +174,7 @@ static int uio_map_region(drv_dev *dev, unsigned idx, volatile void **va, size_t
 					"memory BARs",
 					idx, u->addr);
 		snprintf(name, sizeof(name), "resource%u", idx);
-		err = drv_sysfs_dev_path(path, sizeof(path), drv_sysfs_root(), u->addr, name);
+		err = drvi_sysfs_dev_path(path, sizeof(path), drvi_sysfs_root(), u->addr, name);
 		int fd = err ? err : open_needing_root(path, O_RDWR | O_SYNC);
 		if (fd < 0)
 			return fd;
@@ -198,7 +198,7 @@ static int uio_irq_setup(drv_dev *dev, unsigned wanted, enum drv_irq_mode *mode)
 	int err = wanted ? uio_config_read(dev, DRV_PCI_INTERRUPT_PIN, &pin, 1) : 0;
 	if (err || !pin)
 		return err; /* no INTx pin: the driver polls */
-	err = drv_pci_command_update(&drv_bus_uio, dev, 0, DRV_PCI_CMD_INTX_DISABLE);
+	err = drvi_pci_command_update(&drvi_bus_uio, dev, 0, DRV_PCI_CMD_INTX_DISABLE);
 	if (err)
 		return err;
 	*mode = DRV_IRQ_INTX;
@@ -227,18 +227,18 @@ static void uio_irq_ack(drv_dev *dev, unsigned vector)
 	 * alone its line state goes wrong (lost interrupts, then a storm that
 	 * makes the kernel disable the IRQ).
 	 */
-	(void)drv_pci_command_update(&drv_bus_uio, dev, 0, DRV_PCI_CMD_INTX_DISABLE);
+	(void)drvi_pci_command_update(&drvi_bus_uio, dev, 0, DRV_PCI_CMD_INTX_DISABLE);
 }
 
 static int uio_dma_map(drv_dev *dev, size_t len, struct drv_dma_region *out)
 {
-	return drv_pinned_map(len, dev->dma_mask ? dev->dma_mask : UINT64_MAX, out);
+	return drvi_pinned_map(len, dev->dma_mask ? dev->dma_mask : UINT64_MAX, out);
 }
 
 static void uio_dma_unmap(drv_dev *dev, struct drv_dma_region *r)
 {
 	(void)dev;
-	drv_pinned_unmap(r);
+	drvi_pinned_unmap(r);
 }
 
 static int uio_health_fd(drv_dev *dev)
@@ -253,13 +253,13 @@ static int uio_alive(drv_dev *dev)
 	char path[512];
 	struct stat st;
 	uint16_t vendor, device;
-	if (drv_sysfs_dev_path(path, sizeof(path), drv_sysfs_root(), u->addr, NULL) ||
+	if (drvi_sysfs_dev_path(path, sizeof(path), drvi_sysfs_root(), u->addr, NULL) ||
 	    stat(path, &st) != 0)
 		return drv_fail(-ENODEV, "PCI device %s is gone from sysfs", u->addr);
-	return drv_pci_read_ids(&drv_bus_uio, dev, &vendor, &device);
+	return drvi_pci_read_ids(&drvi_bus_uio, dev, &vendor, &device);
 }
 
-const struct drv_bus_ops drv_bus_uio = {
+const struct drv_bus_ops drvi_bus_uio = {
 	.name = "uio",
 	.open = uio_open,
 	.close = uio_close,

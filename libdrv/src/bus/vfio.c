@@ -142,7 +142,7 @@ static void forget_dma(struct vfio *v, struct vfio_dma *d)
 						    .iova = d->iova,
 						    .size = d->len };
 	ioctl(v->container, VFIO_IOMMU_UNMAP_DMA, &unmap);
-	drv_iova_free(&v->iova, d->iova, d->len);
+	drvi_iova_free(&v->iova, d->iova, d->len);
 	munmap(d->va, d->len);
 	free(d);
 }
@@ -158,7 +158,7 @@ static void vfio_close(drv_dev *dev)
 		close(v->req_fd);
 	}
 	if (v->master_set)
-		drv_pci_command_update(&drv_bus_vfio, dev, 0, DRV_PCI_CMD_MASTER);
+		drvi_pci_command_update(&drvi_bus_vfio, dev, 0, DRV_PCI_CMD_MASTER);
 	while (v->dma)
 		forget_dma(v, v->dma);
 	for (unsigned i = 0; i < PCI_BARS; i++)
@@ -177,7 +177,7 @@ static void vfio_close(drv_dev *dev)
 static int check_bound(const char *addr, int *group)
 {
 	struct drv_pci_dev d;
-	int err = drv_sysfs_pci_get(drv_sysfs_root(), addr, &d);
+	int err = drvi_sysfs_pci_get(drvi_sysfs_root(), addr, &d);
 	if (err)
 		return err;
 	if (!d.driver[0])
@@ -220,13 +220,13 @@ static int attach_container(struct vfio *v, int group_no)
 	if (ioctl(v->group, VFIO_GROUP_GET_STATUS, &status) != 0)
 		return drv_fail_errno(-errno, "VFIO_GROUP_GET_STATUS on %s", path);
 	if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE))
-		return drv_sysfs_iommu_group_not_viable(drv_sysfs_root(), group_no);
+		return drvi_sysfs_iommu_group_not_viable(drvi_sysfs_root(), group_no);
 	if (ioctl(v->group, VFIO_GROUP_SET_CONTAINER, &v->container) != 0)
 		return drv_fail_errno(-errno, "attaching IOMMU group %d to a VFIO container",
 				      group_no);
 	if (ioctl(v->container, VFIO_SET_IOMMU, type) != 0)
 		return drv_fail_errno(-errno, "VFIO_SET_IOMMU");
-	return drv_vfio_iommu_space(v->container, &v->iova, &v->iova_align);
+	return drvi_vfio_iommu_space(v->container, &v->iova, &v->iova_align);
 }
 
 static int attach_device(struct vfio *v)
@@ -276,7 +276,7 @@ static int vfio_open(drv_dev *dev, const char *addr, const struct drv_open_opts 
 		force_intx = 1;
 	}
 	int group_no = -1;
-	int err = drv_pci_addr_check(addr);
+	int err = drvi_pci_addr_check(addr);
 	if (!err)
 		err = check_bound(addr, &group_no);
 	if (err)
@@ -295,7 +295,7 @@ static int vfio_open(drv_dev *dev, const char *addr, const struct drv_open_opts 
 	if (!err)
 		err = attach_device(v);
 	if (!err)
-		err = drv_pci_enable(&drv_bus_vfio, dev);
+		err = drvi_pci_enable(&drvi_bus_vfio, dev);
 	if (err) {
 		vfio_close(dev);
 		return err;
@@ -348,7 +348,7 @@ static int vfio_irq_setup(drv_dev *dev, unsigned wanted, enum drv_irq_mode *mode
 		.intx = irq_count(v, VFIO_PCI_INTX_IRQ_INDEX),
 	};
 	struct drv_irq_pick pick =
-	    drv_irq_choose(&avail, wanted < MAX_VECTORS ? wanted : MAX_VECTORS);
+	    drvi_irq_choose(&avail, wanted < MAX_VECTORS ? wanted : MAX_VECTORS);
 	*mode = pick.mode;
 	if (pick.vectors == 0)
 		return 0;
@@ -413,7 +413,7 @@ static int vfio_dma_map(drv_dev *dev, size_t len, struct drv_dma_region *out)
 	struct vfio *v = vfio_of(dev);
 	uint64_t mask = dev->dma_mask ? dev->dma_mask : UINT64_MAX;
 	if (dev->dma_physical)
-		return drv_pinned_map(len, mask, out);
+		return drvi_pinned_map(len, mask, out);
 	/* Rounding up to the IOMMU page must not wrap to a zero-length mapping. */
 	if (len > SIZE_MAX - v->iova_align)
 		return drv_fail(-ENOMEM,
@@ -424,7 +424,7 @@ static int vfio_dma_map(drv_dev *dev, size_t len, struct drv_dma_region *out)
 	struct vfio_dma *d = calloc(1, sizeof(*d));
 	if (!d)
 		return drv_fail(-ENOMEM, "out of memory for a DMA mapping");
-	int err = drv_iova_alloc(&v->iova, len, block_align(v, len), mask, &d->iova);
+	int err = drvi_iova_alloc(&v->iova, len, block_align(v, len), mask, &d->iova);
 	if (err) {
 		free(d);
 		return err;
@@ -432,7 +432,7 @@ static int vfio_dma_map(drv_dev *dev, size_t len, struct drv_dma_region *out)
 	void *va = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (va == MAP_FAILED) {
 		err = drv_fail_errno(-errno, "mapping %zu bytes of DMA memory", len);
-		drv_iova_free(&v->iova, d->iova, len);
+		drvi_iova_free(&v->iova, d->iova, len);
 		free(d);
 		return err;
 	}
@@ -455,7 +455,7 @@ static int vfio_dma_map(drv_dev *dev, size_t len, struct drv_dma_region *out)
 			drv_fail_errno(err, "VFIO_IOMMU_MAP_DMA of %zu bytes at IOVA %#llx", len,
 				       (unsigned long long)d->iova);
 		munmap(va, len);
-		drv_iova_free(&v->iova, d->iova, len);
+		drvi_iova_free(&v->iova, d->iova, len);
 		free(d);
 		return err;
 	}
@@ -476,7 +476,7 @@ static void vfio_dma_unmap(drv_dev *dev, struct drv_dma_region *r)
 		forget_dma(v, r->bus_priv);
 		*r = (struct drv_dma_region){ 0 };
 	} else {
-		drv_pinned_unmap(r);
+		drvi_pinned_unmap(r);
 	}
 }
 
@@ -493,10 +493,10 @@ static int vfio_alive(drv_dev *dev)
 		return drv_fail(-ENODEV, "the kernel asked for %s back (unbind or removal)",
 				v->addr);
 	uint16_t vendor, device;
-	return drv_pci_read_ids(&drv_bus_vfio, dev, &vendor, &device);
+	return drvi_pci_read_ids(&drvi_bus_vfio, dev, &vendor, &device);
 }
 
-const struct drv_bus_ops drv_bus_vfio = {
+const struct drv_bus_ops drvi_bus_vfio = {
 	.name = "vfio",
 	.open = vfio_open,
 	.close = vfio_close,

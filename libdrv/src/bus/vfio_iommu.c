@@ -29,7 +29,7 @@ static int add_cap_ranges(const uint8_t *base, size_t len, uint32_t off, struct 
 			for (uint32_t i = 0; i < cap.nr_iovas; i++) {
 				struct vfio_iova_range r;
 				memcpy(&r, base + first + i * sizeof(r), sizeof(r));
-				int err = drv_iova_add(s, r.start, r.end);
+				int err = drvi_iova_add(s, r.start, r.end);
 				if (err)
 					return err;
 				*found = 1;
@@ -40,26 +40,26 @@ static int add_cap_ranges(const uint8_t *base, size_t len, uint32_t off, struct 
 	return 0;
 }
 
-int drv_vfio_iova_from_info(const void *info, size_t len, struct drv_iova_space *s)
+int drvi_vfio_iova_from_info(const void *info, size_t len, struct drv_iova_space *s)
 {
 	struct vfio_iommu_type1_info head;
 	if (len < sizeof(head))
 		return drv_fail(-EIO, "VFIO IOMMU info is truncated");
 	memcpy(&head, info, sizeof(head));
-	drv_iova_init(s);
+	drvi_iova_init(s);
 	int found = 0, err = 0;
 	if (head.flags & VFIO_IOMMU_INFO_CAPS)
 		err = add_cap_ranges(info, len, head.cap_offset, s, &found);
 	if (!err && !found)
-		err = drv_iova_add(s, 0, UINT64_MAX);
+		err = drvi_iova_add(s, 0, UINT64_MAX);
 	if (!err)
-		err = drv_iova_reserve(s, 0, 4095);
+		err = drvi_iova_reserve(s, 0, 4095);
 	if (!err)
-		err = drv_iova_reserve(s, DRV_MSI_WINDOW_START, DRV_MSI_WINDOW_LAST);
+		err = drvi_iova_reserve(s, DRV_MSI_WINDOW_START, DRV_MSI_WINDOW_LAST);
 	return err;
 }
 
-int drv_vfio_iommu_space(int container, struct drv_iova_space *s, uint64_t *page)
+int drvi_vfio_iommu_space(int container, struct drv_iova_space *s, uint64_t *page)
 {
 	struct vfio_iommu_type1_info probe = { .argsz = sizeof(probe) };
 	if (ioctl(container, VFIO_IOMMU_GET_INFO, &probe) != 0)
@@ -73,7 +73,7 @@ int drv_vfio_iommu_space(int container, struct drv_iova_space *s, uint64_t *page
 	if (ioctl(container, VFIO_IOMMU_GET_INFO, info) != 0)
 		err = drv_fail_errno(-errno, "VFIO_IOMMU_GET_INFO");
 	if (!err)
-		err = drv_vfio_iova_from_info(info, len, s);
+		err = drvi_vfio_iova_from_info(info, len, s);
 	*page = 4096;
 	if (!err && (info->flags & VFIO_IOMMU_INFO_PGSIZES) && info->iova_pgsizes)
 		*page = info->iova_pgsizes & -info->iova_pgsizes; /* lowest set bit */

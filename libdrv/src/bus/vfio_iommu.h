@@ -18,9 +18,9 @@
  * ranges, or the whole 64-bit space when the kernel reports none, minus
  * page 0 (so bus address 0 never names DMA memory) and the MSI window.
  */
-int drv_vfio_iova_from_info(const void *info, size_t len, struct drv_iova_space *s);
+int drvi_vfio_iova_from_info(const void *info, size_t len, struct drv_iova_space *s);
 
 /* Queries the container and fills s and the smallest IOMMU page size. */
-int drv_vfio_iommu_space(int container, struct drv_iova_space *s, uint64_t *page);
+int drvi_vfio_iommu_space(int container, struct drv_iova_space *s, uint64_t *page);
 
 #endif

@@ -46,16 +46,16 @@ extern const struct drv_driver edu_driver;
 
 /*
  * dev/registry.c. Picks the driver for dev (by `name` when not NULL, else
- * by the ids the bus read) and holds it until drv_driver_put(); sets
+ * by the ids the bus read) and holds it until drvi_driver_put(); sets
  * dev->ops, dma_mask, dma_physical. -ENODEV with a message naming the
  * drivers there are.
  */
-int drv_driver_get(drv_dev *dev, const char *name);
-void drv_driver_put(drv_dev *dev);
+int drvi_driver_get(drv_dev *dev, const char *name);
+void drvi_driver_put(drv_dev *dev);
 /* Whether id matches vendor:device of class `pci_class`. */
-bool drv_pci_id_match(const struct drv_pci_id *id, uint16_t vendor, uint16_t device,
-		      uint32_t pci_class);
+bool drvi_pci_id_match(const struct drv_pci_id *id, uint16_t vendor, uint16_t device,
+		       uint32_t pci_class);
 /* The name of the driver that would serve vendor:device, or NULL. */
-const char *drv_driver_name_for(uint16_t vendor, uint16_t device, uint32_t pci_class);
+const char *drvi_driver_name_for(uint16_t vendor, uint16_t device, uint32_t pci_class);
 
 #endif

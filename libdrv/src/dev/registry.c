@@ -45,8 +45,8 @@ static struct entry *find_name(const char *name)
 	return NULL;
 }
 
-bool drv_pci_id_match(const struct drv_pci_id *id, uint16_t vendor, uint16_t device,
-		      uint32_t pci_class)
+bool drvi_pci_id_match(const struct drv_pci_id *id, uint16_t vendor, uint16_t device,
+		       uint32_t pci_class)
 {
 	return (id->vendor == DRV_PCI_ANY_ID || id->vendor == vendor) &&
 	       (id->device == DRV_PCI_ANY_ID || id->device == device) &&
@@ -62,7 +62,7 @@ static bool serves(const struct drv_driver *drv, uint16_t vendor, uint16_t devic
 		   uint32_t pci_class)
 {
 	for (const struct drv_pci_id *id = drv->ids; id && !id_end(id); id++)
-		if (drv_pci_id_match(id, vendor, device, pci_class))
+		if (drvi_pci_id_match(id, vendor, device, pci_class))
 			return true;
 	return false;
 }
@@ -170,7 +170,7 @@ static void list_drivers(char *buf, size_t len)
 	}
 }
 
-int drv_driver_get(drv_dev *dev, const char *name)
+int drvi_driver_get(drv_dev *dev, const char *name)
 {
 	const struct drv_info *info = &dev->info;
 	pthread_mutex_lock(&lock);
@@ -198,7 +198,7 @@ int drv_driver_get(drv_dev *dev, const char *name)
 	return 0;
 }
 
-void drv_driver_put(drv_dev *dev)
+void drvi_driver_put(drv_dev *dev)
 {
 	pthread_mutex_lock(&lock);
 	struct entry *e;
@@ -211,7 +211,7 @@ void drv_driver_put(drv_dev *dev)
 	dev->ops = NULL;
 }
 
-const char *drv_driver_name_for(uint16_t vendor, uint16_t device, uint32_t pci_class)
+const char *drvi_driver_name_for(uint16_t vendor, uint16_t device, uint32_t pci_class)
 {
 	pthread_mutex_lock(&lock);
 	struct entry *e = find_ids(vendor, device, pci_class);

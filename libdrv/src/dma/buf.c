@@ -19,7 +19,7 @@ static int buf_alloc(drv_dev *dev, size_t len, size_t align, int contiguous, drv
 	drv_buf *b = malloc(sizeof(*b));
 	if (!b)
 		return drv_fail(-ENOMEM, "out of memory allocating a buffer descriptor");
-	int err = drv_dma_alloc(&dev->dma, len, align, contiguous, b);
+	int err = drvi_dma_alloc(&dev->dma, len, align, contiguous, b);
 	if (err < 0) {
 		free(b);
 		return err;
@@ -73,7 +73,7 @@ static void buf_unlink(struct drv_dma_pool *pool, drv_buf *b)
 static void buf_destroy(drv_buf *b)
 {
 	struct drv_dma_pool *pool = b->pool;
-	drv_dma_release(b);
+	drvi_dma_release(b);
 	pthread_mutex_lock(&pool->lock);
 	/* drv_submit's range check now refuses every request that names it. */
 	b->len = 0;
@@ -109,12 +109,12 @@ static bool buf_freed(const drv_buf *buf, const char *fn)
 	return true;
 }
 
-void drv_buf_get(drv_buf *buf)
+void drvi_buf_get(drv_buf *buf)
 {
 	__atomic_add_fetch(&buf->inflight, 1, __ATOMIC_ACQ_REL);
 }
 
-void drv_buf_put(drv_buf *buf)
+void drvi_buf_put(drv_buf *buf)
 {
 	if (__atomic_sub_fetch(&buf->inflight, 1, __ATOMIC_ACQ_REL) == DRV_BUF_FREED)
 		buf_destroy(buf);
@@ -132,16 +132,16 @@ DRV_API size_t drv_buf_len(const drv_buf *buf)
 
 DRV_API uint64_t drv_buf_bus(const drv_buf *buf)
 {
-	return buf && !buf_freed(buf, __func__) ? drv_dma_bus(buf, 0) : 0;
+	return buf && !buf_freed(buf, __func__) ? drvi_dma_bus(buf, 0) : 0;
 }
 
-uint64_t drv_dma_bus(const drv_buf *buf, size_t off)
+uint64_t drvi_dma_bus(const drv_buf *buf, size_t off)
 {
-	return drv_dma_region_bus(buf->region, buf->region_off + off);
+	return drvi_dma_region_bus(buf->region, buf->region_off + off);
 }
 
-int drv_dma_segments(const struct drv_buf *buf, size_t off, size_t len, struct drv_seg *segs,
-		     unsigned max)
+int drvi_dma_segments(const struct drv_buf *buf, size_t off, size_t len, struct drv_seg *segs,
+		      unsigned max)
 {
 	const struct drv_dma_region *r = buf->region;
 	unsigned n = 0;
@@ -153,7 +153,7 @@ int drv_dma_segments(const struct drv_buf *buf, size_t off, size_t len, struct d
 			run = r->contig - pos % r->contig;
 		if (run > UINT32_MAX)
 			run = UINT32_MAX & ~(size_t)4095;
-		uint64_t bus = drv_dma_region_bus(r, pos);
+		uint64_t bus = drvi_dma_region_bus(r, pos);
 		if (n && segs[n - 1].bus + segs[n - 1].len == bus &&
 		    (size_t)segs[n - 1].len + run <= UINT32_MAX) {
 			segs[n - 1].len += (uint32_t)run;

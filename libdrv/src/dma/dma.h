@@ -54,30 +54,30 @@ struct drv_buf {
 	struct drv_buf *next, *prev; /* pool->user_bufs */
 };
 
-int drv_dma_pool_init(struct drv_dma_pool *pool, drv_dev *dev, size_t reserve);
-void drv_dma_pool_fini(struct drv_dma_pool *pool);
+int drvi_dma_pool_init(struct drv_dma_pool *pool, drv_dev *dev, size_t reserve);
+void drvi_dma_pool_fini(struct drv_dma_pool *pool);
 /*
  * Allocates len bytes aligned to align (a power of two). With contiguous,
  * the bus addresses of the whole allocation are contiguous (rings, edu
  * buffers); -ENOMEM with a message when that cannot be had.
  */
-int drv_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int contiguous,
-		  struct drv_buf *out);
-void drv_dma_release(struct drv_buf *buf);
+int drvi_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int contiguous,
+		   struct drv_buf *out);
+void drvi_dma_release(struct drv_buf *buf);
 /* A request starts / stops using buf; the last put after drv_buf_free releases it. */
 /* The caller gave it to drv_buf_free: it must not be named by new requests. */
-static inline bool drv_buf_is_freed(const drv_buf *buf)
+static inline bool drvi_buf_is_freed(const drv_buf *buf)
 {
 	return __atomic_load_n(&buf->inflight, __ATOMIC_RELAXED) & DRV_BUF_FREED;
 }
-void drv_buf_get(drv_buf *buf);
-void drv_buf_put(drv_buf *buf);
+void drvi_buf_get(drv_buf *buf);
+void drvi_buf_put(drv_buf *buf);
 /*
  * Splits buf[off, off + len) into bus-contiguous segments, merging
  * neighbours. Returns the number of segments, or -E2BIG past max.
  */
-int drv_dma_segments(const struct drv_buf *buf, size_t off, size_t len, struct drv_seg *segs,
-		     unsigned max);
-uint64_t drv_dma_bus(const struct drv_buf *buf, size_t off);
+int drvi_dma_segments(const struct drv_buf *buf, size_t off, size_t len, struct drv_seg *segs,
+		      unsigned max);
+uint64_t drvi_dma_bus(const struct drv_buf *buf, size_t off);
 
 #endif

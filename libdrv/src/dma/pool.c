@@ -88,7 +88,7 @@ static int pool_grow(struct drv_dma_pool *pool, size_t need)
 	return 0;
 }
 
-int drv_dma_pool_init(struct drv_dma_pool *pool, drv_dev *dev, size_t reserve)
+int drvi_dma_pool_init(struct drv_dma_pool *pool, drv_dev *dev, size_t reserve)
 {
 	*pool = (struct drv_dma_pool){ .dev = dev };
 	pool->reserve = reserve ? reserve : DRV_DMA_DEFAULT_POOL;
@@ -99,7 +99,7 @@ int drv_dma_pool_init(struct drv_dma_pool *pool, drv_dev *dev, size_t reserve)
 	return err;
 }
 
-void drv_dma_pool_fini(struct drv_dma_pool *pool)
+void drvi_dma_pool_fini(struct drv_dma_pool *pool)
 {
 	while (pool->user_bufs) {
 		struct drv_buf *b = pool->user_bufs;
@@ -173,8 +173,8 @@ static int take(struct drv_dma_pool *pool, size_t len, size_t align, int contigu
 	return -ENOSPC;
 }
 
-int drv_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int contiguous,
-		  struct drv_buf *out)
+int drvi_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int contiguous,
+		   struct drv_buf *out)
 {
 	if (len == 0)
 		return drv_fail(-EINVAL, "DMA allocation of 0 bytes: ask for at least one byte");
@@ -217,7 +217,7 @@ int drv_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int conti
 	return err;
 }
 
-void drv_dma_release(struct drv_buf *buf)
+void drvi_dma_release(struct drv_buf *buf)
 {
 	struct drv_dma_pool *pool = buf->pool;
 	if (!pool)

@@ -20,26 +20,26 @@ struct drv_bounce {
 	uint64_t map[]; /* bit set = chunk in use */
 };
 
-size_t drv_bounce_chunk_round(size_t len)
+size_t drvi_bounce_chunk_round(size_t len)
 {
 	return (len + CHUNK - 1) / CHUNK * CHUNK;
 }
 
-size_t drv_bounce_capacity(const drv_queue *q)
+size_t drvi_bounce_capacity(const drv_queue *q)
 {
 	return q->bounce_map ? q->bounce_map->nchunks * CHUNK : 0;
 }
 
-int drv_bounce_init(drv_queue *q, size_t bytes)
+int drvi_bounce_init(drv_queue *q, size_t bytes)
 {
-	bytes = drv_bounce_chunk_round(bytes);
+	bytes = drvi_bounce_chunk_round(bytes);
 	size_t nchunks = bytes / CHUNK;
 	size_t words = (nchunks + 63) / 64;
 	q->bounce_map = calloc(1, sizeof(*q->bounce_map) + words * sizeof(uint64_t));
 	if (!q->bounce_map)
 		return drv_fail(-ENOMEM, "out of memory for the bounce-buffer map");
 	q->bounce_map->nchunks = nchunks;
-	int err = drv_dma_alloc(&q->dev->dma, bytes, CHUNK, 0, &q->bounce);
+	int err = drvi_dma_alloc(&q->dev->dma, bytes, CHUNK, 0, &q->bounce);
 	if (err < 0) {
 		free(q->bounce_map);
 		q->bounce_map = NULL;
@@ -47,11 +47,11 @@ int drv_bounce_init(drv_queue *q, size_t bytes)
 	return err;
 }
 
-void drv_bounce_fini(drv_queue *q)
+void drvi_bounce_fini(drv_queue *q)
 {
 	if (!q->bounce_map)
 		return;
-	drv_dma_release(&q->bounce);
+	drvi_dma_release(&q->bounce);
 	free(q->bounce_map);
 	q->bounce_map = NULL;
 }
@@ -89,10 +89,10 @@ static size_t find_run(const struct drv_bounce *b, size_t from, size_t to, size_
 	return SIZE_MAX;
 }
 
-size_t drv_bounce_alloc(drv_queue *q, size_t len)
+size_t drvi_bounce_alloc(drv_queue *q, size_t len)
 {
 	struct drv_bounce *b = q->bounce_map;
-	size_t n = drv_bounce_chunk_round(len) / CHUNK;
+	size_t n = drvi_bounce_chunk_round(len) / CHUNK;
 	if (n == 0 || n > b->nchunks)
 		return SIZE_MAX;
 	size_t first = find_run(b, b->hint, b->nchunks, n);
@@ -105,7 +105,7 @@ size_t drv_bounce_alloc(drv_queue *q, size_t len)
 	return first * CHUNK;
 }
 
-void drv_bounce_free(drv_queue *q, size_t off, size_t len)
+void drvi_bounce_free(drv_queue *q, size_t off, size_t len)
 {
-	mark(q->bounce_map, off / CHUNK, drv_bounce_chunk_round(len) / CHUNK, false);
+	mark(q->bounce_map, off / CHUNK, drvi_bounce_chunk_round(len) / CHUNK, false);
 }

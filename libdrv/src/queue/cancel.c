@@ -10,18 +10,18 @@
 #include "drv/driver.h"
 #include "queue/queue.h"
 
-void drv_queue_note_deadline(drv_queue *q, uint64_t deadline)
+void drvi_queue_note_deadline(drv_queue *q, uint64_t deadline)
 {
 	if (deadline < q->next_deadline_ns) {
 		q->next_deadline_ns = deadline;
 		/* A sleeper computed its wake-up time without this one. */
-		drv_queue_signal(q);
+		drvi_queue_signal(q);
 	}
 }
 
-int drv_slot_abort(drv_queue *q, struct drv_slot *s)
+int drvi_slot_abort(drv_queue *q, struct drv_slot *s)
 {
-	if (drv_queue_quiet(q))
+	if (drvi_queue_quiet(q))
 		return 0;
 	int err = q->dev->ops->abort(q, &s->r);
 	if (err == -EAGAIN) {
@@ -34,25 +34,25 @@ int drv_slot_abort(drv_queue *q, struct drv_slot *s)
 	return err == -EOPNOTSUPP ? 0 : err;
 }
 
-void drv_slot_abort_forget(drv_queue *q, struct drv_slot *s)
+void drvi_slot_abort_forget(drv_queue *q, struct drv_slot *s)
 {
 	s->abort_deferred = false;
 	q->aborts_deferred--;
 }
 
 /* After a reap: completions made room in the device for aborts it refused. */
-void drv_queue_resend_aborts(drv_queue *q)
+void drvi_queue_resend_aborts(drv_queue *q)
 {
-	for (unsigned i = 0; i < q->depth && q->aborts_deferred && !drv_queue_quiet(q); i++) {
+	for (unsigned i = 0; i < q->depth && q->aborts_deferred && !drvi_queue_quiet(q); i++) {
 		struct drv_slot *s = &q->slots[i];
 		if (!s->abort_deferred)
 			continue;
 		int err = q->dev->ops->abort(q, &s->r);
 		if (err == -EAGAIN)
 			return;
-		drv_slot_abort_forget(q, s);
+		drvi_slot_abort_forget(q, s);
 		if (err < 0 && err != -EOPNOTSUPP)
-			drv_queue_device_gone(q, err);
+			drvi_queue_device_gone(q, err);
 	}
 }
 
@@ -67,10 +67,10 @@ static void quarantine(drv_queue *q, struct drv_slot *s, int status)
 	s->state = DRV_SLOT_QUARANTINED;
 	s->req = NULL;
 	q->stats.completed++;
-	drv_req_finish(q, req, status, 0, 0);
+	drvi_req_finish(q, req, status, 0, 0);
 }
 
-void drv_queue_expire(drv_queue *q, uint64_t now)
+void drvi_queue_expire(drv_queue *q, uint64_t now)
 {
 	if (now < q->next_deadline_ns)
 		return;
@@ -90,13 +90,13 @@ void drv_queue_expire(drv_queue *q, uint64_t now)
 		quarantine(q, s, -ETIMEDOUT);
 		q->stats.timed_out++;
 		if (!aborting)
-			(void)drv_slot_abort(q, s);
+			(void)drvi_slot_abort(q, s);
 	}
 	q->next_deadline_ns = next;
-	drv_queue_signal(q);
+	drvi_queue_signal(q);
 }
 
-void drv_queue_fail_all(drv_queue *q, int status)
+void drvi_queue_fail_all(drv_queue *q, int status)
 {
 	for (unsigned i = 0; i < q->depth; i++) {
 		struct drv_slot *s = &q->slots[i];
@@ -104,7 +104,7 @@ void drv_queue_fail_all(drv_queue *q, int status)
 			quarantine(q, s, status);
 	}
 	q->next_deadline_ns = UINT64_MAX;
-	drv_queue_signal(q);
+	drvi_queue_signal(q);
 }
 
 static int cancel_locked(drv_queue *q, struct drv_req *req)
@@ -115,7 +115,7 @@ static int cancel_locked(drv_queue *q, struct drv_req *req)
 	if (s->state != DRV_SLOT_INFLIGHT)
 		return 0;
 	s->state = DRV_SLOT_ABORTING;
-	return drv_slot_abort(q, s);
+	return drvi_slot_abort(q, s);
 }
 
 /* A driver may complete a cancelled request at once (edu, for a queued one). */
@@ -123,20 +123,20 @@ static void after_cancel(drv_queue *q, uint64_t before)
 {
 	if (q->progress == before)
 		return;
-	drv_queue_signal(q);
-	drv_queue_run_callbacks(q);
+	drvi_queue_signal(q);
+	drvi_queue_run_callbacks(q);
 }
 
 DRV_API int drv_cancel(drv_queue *q, struct drv_req *req)
 {
 	if (!q)
 		return drv_fail(-EINVAL, "drv_cancel: NULL queue");
-	drv_queue_enter(q);
+	drvi_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	uint64_t before = q->progress;
 	int err = cancel_locked(q, req);
 	after_cancel(q, before);
-	drv_queue_leave(q);
+	drvi_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	if (err == -ENOENT)
 		return drv_fail(-ENOENT, "request is not pending on this queue");
@@ -149,7 +149,7 @@ DRV_API int drv_cancel_all(drv_queue *q)
 {
 	if (!q)
 		return drv_fail(-EINVAL, "drv_cancel_all: NULL queue");
-	drv_queue_enter(q);
+	drvi_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	uint64_t before = q->progress;
 	int pending = 0;
@@ -161,7 +161,7 @@ DRV_API int drv_cancel_all(drv_queue *q)
 		(void)cancel_locked(q, s->req);
 	}
 	after_cancel(q, before);
-	drv_queue_leave(q);
+	drvi_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	return pending;
 }

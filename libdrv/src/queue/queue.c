@@ -50,8 +50,8 @@ static int open_fds(drv_queue *q)
 
 static void queue_free(drv_queue *q)
 {
-	drv_bounce_fini(q);
-	drv_slots_fini(q);
+	drvi_bounce_fini(q);
+	drvi_slots_fini(q);
 	if (q->sw_fd >= 0)
 		close(q->sw_fd);
 	if (q->poll_fd >= 0)
@@ -175,9 +175,9 @@ DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, dr
 	pthread_cond_init(&q->cond, &ca);
 	pthread_condattr_destroy(&ca);
 
-	err = drv_slots_init(q);
+	err = drvi_slots_init(q);
 	if (!err)
-		err = drv_bounce_init(q, o.bounce_bytes);
+		err = drvi_bounce_init(q, o.bounce_bytes);
 	if (err)
 		goto fail_free;
 	err = take_queue_id(q);
@@ -216,48 +216,48 @@ static bool nothing_active(drv_queue *q, void *arg)
 }
 
 /* Refuses further submits and cancels everything; the grace period ends at deadline. */
-void drv_queue_close_begin(drv_queue *q, uint64_t deadline)
+void drvi_queue_close_begin(drv_queue *q, uint64_t deadline)
 {
 	pthread_mutex_lock(&q->lock);
 	q->phase = DRV_QUEUE_CLOSING;
 	q->drain_deadline = deadline;
 	/* Sleepers recompute their wake-up time: none may sleep past the grace period. */
-	drv_queue_signal(q);
+	drvi_queue_signal(q);
 	pthread_mutex_unlock(&q->lock);
 	drv_cancel_all(q);
 }
 
 /* Gives the device until the grace deadline to hand back; callbacks run meanwhile. */
-void drv_queue_drain(drv_queue *q)
+void drvi_queue_drain(drv_queue *q)
 {
 	pthread_mutex_lock(&q->lock);
-	(void)drv_queue_wait_until(q, nothing_active, NULL, q->drain_deadline);
+	(void)drvi_queue_wait_until(q, nothing_active, NULL, q->drain_deadline);
 	pthread_mutex_unlock(&q->lock);
 }
 
 /* From here on nothing calls the driver for q: its hardware queue may go. */
-void drv_queue_stop(drv_queue *q)
+void drvi_queue_stop(drv_queue *q)
 {
 	pthread_mutex_lock(&q->lock);
 	q->phase = DRV_QUEUE_STOPPED;
-	drv_queue_signal(q);
+	drvi_queue_signal(q);
 	pthread_mutex_unlock(&q->lock);
 }
 
 /*
  * After the device stopped touching q's memory: fails what is left and
- * releases every slot. Callbacks wait for drv_queue_release(), so that by
+ * releases every slot. Callbacks wait for drvi_queue_release(), so that by
  * the time any runs every queue being torn down is finished: a callback
  * that waits on another queue's request then returns at once.
  */
-void drv_queue_finish(drv_queue *q)
+void drvi_queue_finish(drv_queue *q)
 {
 	pthread_mutex_lock(&q->lock);
-	drv_queue_fail_all(q, -ECANCELED);
+	drvi_queue_fail_all(q, -ECANCELED);
 	for (unsigned i = 0; i < q->depth; i++)
 		if (q->slots[i].state != DRV_SLOT_FREE)
-			drv_slot_release(q, &q->slots[i]);
-	drv_queue_signal(q);
+			drvi_slot_release(q, &q->slots[i]);
+	drvi_queue_signal(q);
 	pthread_mutex_unlock(&q->lock);
 }
 
@@ -265,12 +265,12 @@ void drv_queue_finish(drv_queue *q)
  * Runs the last callbacks, waits for every thread still inside a call on q
  * (they are woken and return, their requests finished), then frees q.
  */
-void drv_queue_release(drv_queue *q)
+void drvi_queue_release(drv_queue *q)
 {
 	pthread_mutex_lock(&q->lock);
-	drv_queue_run_callbacks(q);
+	drvi_queue_run_callbacks(q);
 	while (__atomic_load_n(&q->users, __ATOMIC_ACQUIRE)) {
-		drv_queue_signal(q);
+		drvi_queue_signal(q);
 		uint64_t wake = drv_now_ns() + 10000000u;
 		struct timespec ts = { .tv_sec = (time_t)(wake / 1000000000u),
 				       .tv_nsec = (long)(wake % 1000000000u) };
@@ -287,12 +287,12 @@ DRV_API int drv_queue_destroy(drv_queue *q)
 {
 	if (!q)
 		return 0;
-	if (drv_in_callback_of(q, NULL))
+	if (drvi_in_callback_of(q, NULL))
 		return drv_fail(-EDEADLK, "drv_queue_destroy from a callback of the same queue "
 					  "would wait for itself: destroy it after the callback");
 	drv_dev *dev = q->dev;
-	drv_queue_close_begin(q, drv_now_ns() + DRV_CLOSE_GRACE_NS);
-	drv_queue_drain(q);
+	drvi_queue_close_begin(q, drv_now_ns() + DRV_CLOSE_GRACE_NS);
+	drvi_queue_drain(q);
 	pthread_mutex_lock(&dev->lock);
 	for (drv_queue **link = &dev->queues; *link; link = &(*link)->next) {
 		if (*link == q) {
@@ -301,11 +301,11 @@ DRV_API int drv_queue_destroy(drv_queue *q)
 		}
 	}
 	pthread_mutex_unlock(&dev->lock);
-	drv_queue_stop(q);
+	drvi_queue_stop(q);
 	dev->ops->queue_destroy(q);
 	put_queue_id(q);
-	drv_queue_finish(q);
-	drv_queue_release(q);
+	drvi_queue_finish(q);
+	drvi_queue_release(q);
 	return 0;
 }
 
@@ -320,11 +320,11 @@ DRV_API int drv_queue_stats(drv_queue *q, struct drv_queue_stats *out)
 {
 	if (!q || !out)
 		return drv_fail(-EINVAL, "drv_queue_stats: NULL queue or output");
-	drv_queue_enter(q);
+	drvi_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	*out = q->stats;
 	out->in_flight = q->active;
-	drv_queue_leave(q);
+	drvi_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	return 0;
 }

@@ -104,7 +104,7 @@ struct drv_queue {
 	uint64_t alive_checked_ns;
 	bool clock_batch;      /* a submit batch or reap pass shares one clock read */
 	uint64_t clock_ns;     /* that read, 0 until the first request needs it */
-	uint64_t processed_ns; /* the clock read of the last drv_queue_process() */
+	uint64_t processed_ns; /* the clock read of the last drvi_queue_process() */
 	unsigned posted;       /* posted since the last commit */
 	unsigned active;       /* slots INFLIGHT or ABORTING */
 	int irq_fd;            /* bus interrupt fd for this queue, or -1 */
@@ -129,15 +129,15 @@ _Static_assert(DRV_SAME_AS_VIEW(priv) && DRV_SAME_AS_VIEW(dev) && DRV_SAME_AS_VI
 #undef DRV_SAME_AS_VIEW
 
 /* Fails everything pending with status (device gone, queue error). Lock held. */
-void drv_queue_fail_all(drv_queue *q, int status);
+void drvi_queue_fail_all(drv_queue *q, int status);
 
 /* ---- Inside the queue layer ------------------------------------------- */
 
 /* slots.c: slot table, free stack, done list, completion delivery. */
-int drv_slots_init(drv_queue *q);
-void drv_slots_fini(drv_queue *q);
+int drvi_slots_init(drv_queue *q);
+void drvi_slots_fini(drv_queue *q);
 /* Inline: drv_submit takes one per request. */
-static inline struct drv_slot *drv_slot_take(drv_queue *q)
+static inline struct drv_slot *drvi_slot_take(drv_queue *q)
 {
 	if (q->nfree == 0)
 		return NULL;
@@ -147,62 +147,63 @@ static inline struct drv_slot *drv_slot_take(drv_queue *q)
 	return s;
 }
 /* Gives back the slot's bounce memory and buffers, bumps its generation. */
-void drv_slot_release(drv_queue *q, struct drv_slot *s);
+void drvi_slot_release(drv_queue *q, struct drv_slot *s);
 /* Records the outcome and queues the request for delivery (done or callback list). */
-void drv_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result, uint32_t flags);
+void drvi_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result,
+		     uint32_t flags);
 /* Takes a finished request off the done list: it is delivered. */
-void drv_req_deliver(drv_queue *q, struct drv_req *req);
+void drvi_req_deliver(drv_queue *q, struct drv_req *req);
 /* Delivers up to max requests from the head of the done list into out; returns how many. */
-unsigned drv_req_deliver_head(drv_queue *q, struct drv_req **out, unsigned max);
+unsigned drvi_req_deliver_head(drv_queue *q, struct drv_req **out, unsigned max);
 /*
- * Timestamps for submit_ns/complete_ns. Between drv_clock_batch_open() and
+ * Timestamps for submit_ns/complete_ns. Between drvi_clock_batch_open() and
  * _close() every request shares the clock read taken for the first one: a
  * clock read costs as much as the rest of a NOP's bookkeeping.
  */
-uint64_t drv_queue_clock(drv_queue *q);
-void drv_clock_batch_open(drv_queue *q);
-void drv_clock_batch_close(drv_queue *q);
+uint64_t drvi_queue_clock(drv_queue *q);
+void drvi_clock_batch_open(drv_queue *q);
+void drvi_clock_batch_close(drv_queue *q);
 /* Wakes waiters after completions: condition variable and the sleeper's fd. */
-void drv_queue_signal(drv_queue *q);
+void drvi_queue_signal(drv_queue *q);
 /* Runs queued callbacks with the lock dropped around each. Lock held. */
-void drv_queue_run_callbacks(drv_queue *q);
+void drvi_queue_run_callbacks(drv_queue *q);
 
 /* bounce.c: fixed-chunk bitmap allocator over q->bounce. */
-int drv_bounce_init(drv_queue *q, size_t bytes);
-void drv_bounce_fini(drv_queue *q);
+int drvi_bounce_init(drv_queue *q, size_t bytes);
+void drvi_bounce_fini(drv_queue *q);
 /* Offset of len free bytes, or SIZE_MAX when they are not available now. */
-size_t drv_bounce_alloc(drv_queue *q, size_t len);
-void drv_bounce_free(drv_queue *q, size_t off, size_t len);
-size_t drv_bounce_chunk_round(size_t len);
-size_t drv_bounce_capacity(const drv_queue *q);
+size_t drvi_bounce_alloc(drv_queue *q, size_t len);
+void drvi_bounce_free(drv_queue *q, size_t off, size_t len);
+size_t drvi_bounce_chunk_round(size_t len);
+size_t drvi_bounce_capacity(const drv_queue *q);
 
 /* cancel.c: deadlines, cancellation, aborts */
-void drv_queue_expire(drv_queue *q, uint64_t now);
-void drv_queue_note_deadline(drv_queue *q, uint64_t deadline);
+void drvi_queue_expire(drv_queue *q, uint64_t now);
+void drvi_queue_note_deadline(drv_queue *q, uint64_t deadline);
 /*
  * Asks the driver to abort s. A driver with no room for the abort now
- * (-EAGAIN) gets it again from drv_queue_resend_aborts() after each reap.
+ * (-EAGAIN) gets it again from drvi_queue_resend_aborts() after each reap.
  */
-int drv_slot_abort(drv_queue *q, struct drv_slot *s);
-void drv_queue_resend_aborts(drv_queue *q);
+int drvi_slot_abort(drv_queue *q, struct drv_slot *s);
+void drvi_queue_resend_aborts(drv_queue *q);
 /* The slot left the device before its deferred abort went out. */
-void drv_slot_abort_forget(drv_queue *q, struct drv_slot *s);
+void drvi_slot_abort_forget(drv_queue *q, struct drv_slot *s);
 
 /* wait.c: processes completions; waits until done(q, arg) or the deadline. */
-int drv_queue_process(drv_queue *q);
-int drv_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), void *arg,
-			 uint64_t deadline_ns);
-uint64_t drv_deadline(int64_t timeout_ns);
+int drvi_queue_process(drv_queue *q);
+int drvi_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), void *arg,
+			  uint64_t deadline_ns);
+uint64_t drvi_deadline(int64_t timeout_ns);
 /*
  * A queue in IRQ or HYBRID mode whose device has no interrupt sleeps on a
  * periodic timer instead. It ticks only while requests are in flight: sync
  * after anything that changes q->active (submit, completion processing).
  */
-void drv_queue_timer_set(drv_queue *q, bool on);
-static inline void drv_queue_timer_sync(drv_queue *q)
+void drvi_queue_timer_set(drv_queue *q, bool on);
+static inline void drvi_queue_timer_sync(drv_queue *q)
 {
 	if (q->timer_fd >= 0 && (q->active > 0) != q->timer_armed)
-		drv_queue_timer_set(q, q->active > 0);
+		drvi_queue_timer_set(q, q->active > 0);
 }
 /*
  * queue.c: teardown in steps, so drv_close can take all its queues through
@@ -213,23 +214,23 @@ static inline void drv_queue_timer_sync(drv_queue *q)
  * wait for the threads still inside the queue's calls, free).
  */
 #define DRV_CLOSE_GRACE_NS 1000000000ull /* how long drain waits for the device */
-void drv_queue_close_begin(drv_queue *q, uint64_t deadline);
-void drv_queue_drain(drv_queue *q);
-void drv_queue_stop(drv_queue *q);
-void drv_queue_finish(drv_queue *q);
-void drv_queue_release(drv_queue *q);
+void drvi_queue_close_begin(drv_queue *q, uint64_t deadline);
+void drvi_queue_drain(drv_queue *q);
+void drvi_queue_stop(drv_queue *q);
+void drvi_queue_finish(drv_queue *q);
+void drvi_queue_release(drv_queue *q);
 
 /*
  * Every public call on a queue is bracketed by enter/leave, so teardown can
  * wait until the threads inside have left. Entering counts before the lock
  * is taken: a thread blocked on the lock is inside too.
  */
-static inline void drv_queue_enter(drv_queue *q)
+static inline void drvi_queue_enter(drv_queue *q)
 {
 	__atomic_add_fetch(&q->users, 1, __ATOMIC_ACQUIRE);
 }
 /* Lock held: the last one out wakes a teardown waiting for it. */
-static inline void drv_queue_leave(drv_queue *q)
+static inline void drvi_queue_leave(drv_queue *q)
 {
 	if (__atomic_sub_fetch(&q->users, 1, __ATOMIC_RELEASE) == 0 &&
 	    q->phase == DRV_QUEUE_STOPPED)
@@ -242,7 +243,7 @@ static inline void drv_queue_leave(drv_queue *q)
  * when the device returns them; `returned_before` is q->quarantine_returned
  * when the wait began.
  */
-static inline bool drv_queue_settled(const drv_queue *q, uint64_t returned_before)
+static inline bool drvi_queue_settled(const drv_queue *q, uint64_t returned_before)
 {
 	if (q->failed)
 		return true;
@@ -251,7 +252,7 @@ static inline bool drv_queue_settled(const drv_queue *q, uint64_t returned_befor
 }
 
 /* The queue takes no more driver calls: device gone, or torn down. */
-static inline bool drv_queue_quiet(const drv_queue *q)
+static inline bool drvi_queue_quiet(const drv_queue *q)
 {
 	return q->failed || q->phase == DRV_QUEUE_STOPPED;
 }
@@ -259,9 +260,9 @@ static inline bool drv_queue_quiet(const drv_queue *q)
  * Whether this thread is running callbacks of q (or of any queue of dev,
  * when dev is given): tearing those down from there would wait for itself.
  */
-bool drv_in_callback_of(const drv_queue *q, const drv_dev *dev);
+bool drvi_in_callback_of(const drv_queue *q, const drv_dev *dev);
 
 /* Marks the device gone and fails this queue. Lock held. */
-void drv_queue_device_gone(drv_queue *q, int err);
+void drvi_queue_device_gone(drv_queue *q, int err);
 
 #endif

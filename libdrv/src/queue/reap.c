@@ -33,14 +33,14 @@ DRV_API int drv_wait(drv_queue *q, struct drv_req *req, int64_t timeout_ns)
 {
 	if (!q)
 		return drv_fail(-EINVAL, "drv_wait: NULL queue");
-	drv_queue_enter(q);
+	drvi_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	int err = check_owner(q, req);
 	if (!err)
-		err = drv_queue_wait_until(q, one_done, req, drv_deadline(timeout_ns));
+		err = drvi_queue_wait_until(q, one_done, req, drvi_deadline(timeout_ns));
 	if (!err)
-		drv_req_deliver(q, req);
-	drv_queue_leave(q);
+		drvi_req_deliver(q, req);
+	drvi_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	if (err == -ETIMEDOUT)
 		return drv_fail(err, "request still pending when the wait timed out");
@@ -95,23 +95,23 @@ static int check_set(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 static int wait_set(drv_queue *q, struct drv_req *const reqs[], unsigned n, int64_t timeout_ns,
 		    bool all)
 {
-	uint64_t deadline = drv_deadline(timeout_ns);
+	uint64_t deadline = drvi_deadline(timeout_ns);
 	if (!q)
 		return check_set(q, reqs, n);
-	drv_queue_enter(q);
+	drvi_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	struct set s = { reqs, n, -1 };
 	int err = check_set(q, reqs, n);
 	if (!err)
-		err = drv_queue_wait_until(q, all ? all_done : any_done, &s, deadline);
+		err = drvi_queue_wait_until(q, all ? all_done : any_done, &s, deadline);
 	if (!err && all) {
 		for (unsigned i = 0; i < n; i++)
-			drv_req_deliver(q, reqs[i]);
+			drvi_req_deliver(q, reqs[i]);
 	} else if (!err) {
-		drv_req_deliver(q, reqs[s.found]);
+		drvi_req_deliver(q, reqs[s.found]);
 		err = s.found;
 	}
-	drv_queue_leave(q);
+	drvi_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	if (err == -ETIMEDOUT)
 		return drv_fail(err, "%s of the %u requests finished before the timeout",
@@ -142,7 +142,7 @@ static bool enough_done(drv_queue *q, void *arg)
 	 * a caller whose submit was refused because every slot is quarantined
 	 * waits until the device gives one back, instead of spinning.
 	 */
-	return q->ndone >= g->want || drv_queue_settled(q, g->returned);
+	return q->ndone >= g->want || drvi_queue_settled(q, g->returned);
 }
 
 DRV_API int drv_reap(drv_queue *q, struct drv_req **out, unsigned max, unsigned min_complete,
@@ -150,14 +150,14 @@ DRV_API int drv_reap(drv_queue *q, struct drv_req **out, unsigned max, unsigned 
 {
 	if (!q || (!out && max))
 		return drv_fail(-EINVAL, "drv_reap: NULL queue or output array");
-	uint64_t deadline = drv_deadline(timeout_ns);
+	uint64_t deadline = drvi_deadline(timeout_ns);
 	struct reap_goal goal = { min_complete < max ? min_complete : max, 0 };
-	drv_queue_enter(q);
+	drvi_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	goal.returned = q->quarantine_returned;
-	int err = drv_queue_wait_until(q, enough_done, &goal, deadline);
-	unsigned n = drv_req_deliver_head(q, out, max);
-	drv_queue_leave(q);
+	int err = drvi_queue_wait_until(q, enough_done, &goal, deadline);
+	unsigned n = drvi_req_deliver_head(q, out, max);
+	drvi_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	if (n == 0 && err == -ETIMEDOUT && goal.want)
 		drv_fail(err, "no completion arrived before the timeout");
@@ -168,14 +168,14 @@ DRV_API int drv_test(drv_queue *q, struct drv_req *req)
 {
 	if (!q)
 		return drv_fail(-EINVAL, "drv_test: NULL queue");
-	drv_queue_enter(q);
+	drvi_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	int err = check_owner(q, req);
 	if (!err)
-		err = drv_queue_wait_until(q, one_done, req, 0);
+		err = drvi_queue_wait_until(q, one_done, req, 0);
 	if (!err)
-		drv_req_deliver(q, req);
-	drv_queue_leave(q);
+		drvi_req_deliver(q, req);
+	drvi_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	return err == -ETIMEDOUT ? -EINPROGRESS : err;
 }

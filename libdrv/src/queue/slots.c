@@ -13,7 +13,7 @@
 #include "drv/driver.h"
 #include "queue/queue.h"
 
-int drv_slots_init(drv_queue *q)
+int drvi_slots_init(drv_queue *q)
 {
 	q->slots = calloc(q->depth, sizeof(*q->slots));
 	q->segs = calloc((size_t)q->depth * q->max_sg, sizeof(*q->segs));
@@ -35,7 +35,7 @@ int drv_slots_init(drv_queue *q)
 	return 0;
 }
 
-void drv_slots_fini(drv_queue *q)
+void drvi_slots_fini(drv_queue *q)
 {
 	free(q->slots);
 	free(q->segs);
@@ -51,13 +51,13 @@ void drv_slots_fini(drv_queue *q)
 static void release_extras(drv_queue *q, struct drv_slot *s)
 {
 	if (s->bounce_off != SIZE_MAX) {
-		drv_bounce_free(q, s->bounce_off, s->bounce_len);
+		drvi_bounce_free(q, s->bounce_off, s->bounce_len);
 		s->bounce_off = SIZE_MAX;
 		s->bounce_len = 0;
 		s->bounce_va = NULL;
 	}
 	for (unsigned i = 0; i < s->nbufs; i++)
-		drv_buf_put(s->bufs[i]);
+		drvi_buf_put(s->bufs[i]);
 	s->nbufs = 0;
 	s->r.in = (struct drv_seg){ 0 };
 }
@@ -68,7 +68,7 @@ static inline void slot_release(drv_queue *q, struct drv_slot *s)
 	if (s->bounce_off != SIZE_MAX || s->nbufs || s->r.in.len)
 		release_extras(q, s);
 	if (s->abort_deferred)
-		drv_slot_abort_forget(q, s);
+		drvi_slot_abort_forget(q, s);
 	if (s->state == DRV_SLOT_QUARANTINED) {
 		q->stats.quarantined--;
 		q->quarantine_returned++;
@@ -82,11 +82,11 @@ static inline void slot_release(drv_queue *q, struct drv_slot *s)
 	s->state = DRV_SLOT_FREE;
 	s->req = NULL;
 	s->r.nseg = 0;
-	/* A slot is released only after drv_slot_take() gave it a tag. */
+	/* A slot is released only after drvi_slot_take() gave it a tag. */
 	q->free_slots[q->nfree++] = drv_tag_index(s->r.tag);
 }
 
-void drv_slot_release(drv_queue *q, struct drv_slot *s)
+void drvi_slot_release(drv_queue *q, struct drv_slot *s)
 {
 	slot_release(q, s);
 }
@@ -115,7 +115,7 @@ static void list_remove(struct drv_req **head, struct drv_req **tail, struct drv
 	req->priv.next = req->priv.prev = NULL;
 }
 
-uint64_t drv_queue_clock(drv_queue *q)
+uint64_t drvi_queue_clock(drv_queue *q)
 {
 	if (!q->clock_batch)
 		return drv_now_ns();
@@ -124,13 +124,13 @@ uint64_t drv_queue_clock(drv_queue *q)
 	return q->clock_ns;
 }
 
-void drv_clock_batch_open(drv_queue *q)
+void drvi_clock_batch_open(drv_queue *q)
 {
 	q->clock_batch = true;
 	q->clock_ns = 0;
 }
 
-void drv_clock_batch_close(drv_queue *q)
+void drvi_clock_batch_close(drv_queue *q)
 {
 	q->clock_batch = false;
 }
@@ -140,7 +140,7 @@ static inline void req_finish(drv_queue *q, struct drv_req *req, int status, uin
 {
 	req->result = result;
 	req->result_flags = flags;
-	req->complete_ns = drv_queue_clock(q);
+	req->complete_ns = drvi_queue_clock(q);
 	if (req->cb) {
 		req->priv.state = DRV_REQ_CALLBACK;
 		list_append(&q->cb_head, &q->cb_tail, req);
@@ -153,12 +153,12 @@ static inline void req_finish(drv_queue *q, struct drv_req *req, int status, uin
 	__atomic_store_n(&req->status, status, __ATOMIC_RELEASE);
 }
 
-void drv_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result, uint32_t flags)
+void drvi_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result, uint32_t flags)
 {
 	req_finish(q, req, status, result, flags);
 }
 
-void drv_req_deliver(drv_queue *q, struct drv_req *req)
+void drvi_req_deliver(drv_queue *q, struct drv_req *req)
 {
 	if (req->priv.state != DRV_REQ_DONE)
 		return;
@@ -167,7 +167,7 @@ void drv_req_deliver(drv_queue *q, struct drv_req *req)
 	req->priv.state = DRV_REQ_IDLE;
 }
 
-unsigned drv_req_deliver_head(drv_queue *q, struct drv_req **out, unsigned max)
+unsigned drvi_req_deliver_head(drv_queue *q, struct drv_req **out, unsigned max)
 {
 	struct drv_req *req = q->done_head;
 	unsigned n = 0;
@@ -187,7 +187,7 @@ unsigned drv_req_deliver_head(drv_queue *q, struct drv_req **out, unsigned max)
 	return n;
 }
 
-void drv_queue_signal(drv_queue *q)
+void drvi_queue_signal(drv_queue *q)
 {
 	if (q->waiters)
 		pthread_cond_broadcast(&q->cond);
@@ -201,7 +201,7 @@ static _Thread_local const struct drv_cb_frame {
 	const struct drv_cb_frame *up;
 } * cb_frames;
 
-bool drv_in_callback_of(const drv_queue *q, const drv_dev *dev)
+bool drvi_in_callback_of(const drv_queue *q, const drv_dev *dev)
 {
 	for (const struct drv_cb_frame *f = cb_frames; f; f = f->up)
 		if (f->q == q || (dev && f->q->dev == dev))
@@ -209,7 +209,7 @@ bool drv_in_callback_of(const drv_queue *q, const drv_dev *dev)
 	return false;
 }
 
-void drv_queue_run_callbacks(drv_queue *q)
+void drvi_queue_run_callbacks(drv_queue *q)
 {
 	if (!q->cb_head)
 		return;

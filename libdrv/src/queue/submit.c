@@ -19,7 +19,7 @@ static bool takes_data(uint8_t op)
 /* A range of a DMA buffer the caller still owns. */
 static int check_buf_range(const drv_buf *buf, size_t off, size_t len)
 {
-	if (drv_buf_is_freed(buf))
+	if (drvi_buf_is_freed(buf))
 		return drv_fail(-EINVAL, "the request names a drv_buf that was freed with "
 					 "drv_buf_free: allocate a new one");
 	if (off > buf->len || len > buf->len - off)
@@ -59,7 +59,7 @@ static size_t bounce_bytes(const struct drv_req *r)
 	size_t data = r->len && r->data ? r->len : 0;
 	if (!data && !r->in_len)
 		return 0; /* NOP, FLUSH and direct I/O: the common case */
-	return drv_bounce_chunk_round(data) + drv_bounce_chunk_round(r->in_len);
+	return drvi_bounce_chunk_round(data) + drvi_bounce_chunk_round(r->in_len);
 }
 
 /*
@@ -130,18 +130,18 @@ static int validate(const drv_queue *q, const struct drv_req *r)
 					info->max_transfer);
 	}
 	size_t bounce = bounce_bytes(r);
-	if (bounce && bounce > drv_bounce_capacity(q))
+	if (bounce && bounce > drvi_bounce_capacity(q))
 		return drv_fail(-E2BIG,
 				"request needs %zu bytes of bounce memory, the queue has %zu: "
 				"use a drv_buf or a larger bounce_bytes",
-				bounce, drv_bounce_capacity(q));
+				bounce, drvi_bounce_capacity(q));
 	return 0;
 }
 
 static int add_segments(drv_queue *q, struct drv_slot *s, const drv_buf *buf, size_t off,
 			size_t len)
 {
-	int n = drv_dma_segments(buf, off, len, s->seg + s->r.nseg, q->max_sg - s->r.nseg);
+	int n = drvi_dma_segments(buf, off, len, s->seg + s->r.nseg, q->max_sg - s->r.nseg);
 	if (n < 0)
 		return drv_fail(-E2BIG, "buffer splits into more than %u bus segments", q->max_sg);
 	/* Merge across SG entries when the device sees one run. */
@@ -163,9 +163,9 @@ static int add_segments(drv_queue *q, struct drv_slot *s, const drv_buf *buf, si
 static int map(drv_queue *q, struct drv_slot *s, struct drv_req *r)
 {
 	size_t need = bounce_bytes(r);
-	size_t data_bytes = need && r->len && r->data ? drv_bounce_chunk_round(r->len) : 0;
+	size_t data_bytes = need && r->len && r->data ? drvi_bounce_chunk_round(r->len) : 0;
 	if (need) {
-		s->bounce_off = drv_bounce_alloc(q, need);
+		s->bounce_off = drvi_bounce_alloc(q, need);
 		if (s->bounce_off == SIZE_MAX)
 			return -EAGAIN;
 		s->bounce_len = need;
@@ -180,14 +180,14 @@ static int map(drv_queue *q, struct drv_slot *s, struct drv_req *r)
 	} else if (r->len && r->buf) {
 		err = add_segments(q, s, r->buf, r->buf_off, r->len);
 		s->r.cpu = (char *)r->buf->va + r->buf_off;
-		drv_buf_get(r->buf);
+		drvi_buf_get(r->buf);
 		s->bufs[s->nbufs++] = r->buf;
 	} else if (r->len) {
 		if (r->nsge == 1)
 			s->r.cpu = (char *)r->sgl[0].buf->va + r->sgl[0].off;
 		for (unsigned i = 0; i < r->nsge && !err; i++) {
 			err = add_segments(q, s, r->sgl[i].buf, r->sgl[i].off, r->sgl[i].len);
-			drv_buf_get(r->sgl[i].buf);
+			drvi_buf_get(r->sgl[i].buf);
 			s->bufs[s->nbufs++] = r->sgl[i].buf;
 		}
 	}
@@ -195,7 +195,7 @@ static int map(drv_queue *q, struct drv_slot *s, struct drv_req *r)
 		size_t off = s->bounce_off + data_bytes;
 		memcpy((char *)q->bounce.va + off, r->in, r->in_len);
 		struct drv_seg in[1];
-		if (drv_dma_segments(&q->bounce, off, r->in_len, in, 1) != 1)
+		if (drvi_dma_segments(&q->bounce, off, r->in_len, in, 1) != 1)
 			err = drv_fail(-E2BIG, "control input of %zu bytes is not bus-contiguous",
 				       r->in_len);
 		else
@@ -211,16 +211,16 @@ static int map_plain(drv_queue *q, struct drv_slot *s, struct drv_req *r)
 		return 0;
 	int err = add_segments(q, s, r->buf, r->buf_off, r->len);
 	s->r.cpu = (char *)r->buf->va + r->buf_off;
-	drv_buf_get(r->buf);
+	drvi_buf_get(r->buf);
 	s->bufs[s->nbufs++] = r->buf;
 	return err;
 }
 
 static void fail_request(drv_queue *q, struct drv_req *r, int err)
 {
-	r->submit_ns = drv_queue_clock(q);
+	r->submit_ns = drvi_queue_clock(q);
 	r->priv.q = q;
-	drv_req_finish(q, r, err, 0, 0);
+	drvi_req_finish(q, r, err, 0, 0);
 }
 
 /* Returns 1 when posted, 0 when the queue is out of room, -1 when failed. */
@@ -232,7 +232,7 @@ static int submit_one(drv_queue *q, struct drv_req *r, uint64_t now)
 		fail_request(q, r, err);
 		return -1;
 	}
-	struct drv_slot *s = drv_slot_take(q);
+	struct drv_slot *s = drvi_slot_take(q);
 	if (!s)
 		return 0;
 	s->req = r;
@@ -249,7 +249,7 @@ static int submit_one(drv_queue *q, struct drv_req *r, uint64_t now)
 	if (!err)
 		err = q->dev->ops->post(q, &s->r);
 	if (err) {
-		drv_slot_release(q, s);
+		drvi_slot_release(q, s);
 		if (err == -EAGAIN)
 			return 0;
 		fail_request(q, r, err);
@@ -268,7 +268,7 @@ static int submit_one(drv_queue *q, struct drv_req *r, uint64_t now)
 		/* Saturates: a timeout past the clock's range never expires. */
 		r->priv.deadline_ns =
 		    r->timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + r->timeout_ns;
-		drv_queue_note_deadline(q, r->priv.deadline_ns);
+		drvi_queue_note_deadline(q, r->priv.deadline_ns);
 	}
 	__atomic_store_n(&r->status, -EINPROGRESS, __ATOMIC_RELEASE);
 	q->stats.submitted++;
@@ -285,7 +285,7 @@ static int check_reusable(drv_queue *q, struct drv_req *r)
 	if (r->priv.q != q)
 		return drv_fail(-EINVAL, "request is still owned by another queue");
 	if (r->priv.state == DRV_REQ_DONE) {
-		drv_req_deliver(q, r);
+		drvi_req_deliver(q, r);
 		return 0;
 	}
 	return drv_fail(-EBUSY, "request is already pending: wait for it before resubmitting");
@@ -295,7 +295,7 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 {
 	if (!q || (!reqs && n))
 		return drv_fail(-EINVAL, "drv_submit: NULL queue or request array");
-	drv_queue_enter(q);
+	drvi_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	int count = 0;
 	int err = 0;
@@ -304,9 +304,9 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 	else if (q->phase != DRV_QUEUE_OPEN)
 		err = drv_fail(-ESHUTDOWN, "the queue is being destroyed (drv_queue_destroy or "
 					   "drv_close): submit nothing more to it");
-	drv_clock_batch_open(q);
+	drvi_clock_batch_open(q);
 	/* One clock read for the batch; failed requests share it too. */
-	uint64_t now = n && !err ? drv_queue_clock(q) : 0;
+	uint64_t now = n && !err ? drvi_queue_clock(q) : 0;
 	for (unsigned i = 0; i < n && !err; i++) {
 		err = check_reusable(q, reqs[i]);
 		if (err)
@@ -316,19 +316,19 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 			break;
 		count++;
 		if (rc < 0) {
-			drv_queue_signal(q);
+			drvi_queue_signal(q);
 			break;
 		}
 	}
-	drv_clock_batch_close(q);
+	drvi_clock_batch_close(q);
 	if (q->posted) {
 		q->stats.kicks += q->dev->ops->commit(q);
 		q->posted = 0;
 	}
-	drv_queue_timer_sync(q);
-	drv_queue_run_callbacks(q);
+	drvi_queue_timer_sync(q);
+	drvi_queue_run_callbacks(q);
 	bool quarantine_only = q->active == 0 && q->stats.quarantined;
-	drv_queue_leave(q);
+	drvi_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	if (count)
 		return count;

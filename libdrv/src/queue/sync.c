@@ -16,7 +16,7 @@ struct room_wait {
 static bool progressed(drv_queue *q, void *arg)
 {
 	const struct room_wait *w = arg;
-	return q->progress != w->progress || drv_queue_settled(q, w->returned);
+	return q->progress != w->progress || drvi_queue_settled(q, w->returned);
 }
 
 /* Between the submit and the wait this thread is still inside q. */
@@ -32,7 +32,7 @@ static int64_t run_inside(drv_queue *q, struct drv_req *r)
 	while ((rc = drv_submit(q, one, 1)) == -EAGAIN) {
 		pthread_mutex_lock(&q->lock);
 		struct room_wait seen = { q->progress, q->quarantine_returned };
-		(void)drv_queue_wait_until(q, progressed, &seen, UINT64_MAX);
+		(void)drvi_queue_wait_until(q, progressed, &seen, UINT64_MAX);
 		pthread_mutex_unlock(&q->lock);
 	}
 	if (rc < 0)
@@ -55,10 +55,10 @@ static int64_t run(drv_queue *q, struct drv_req *r)
 {
 	if (!q)
 		return drv_fail(-EINVAL, "NULL queue");
-	drv_queue_enter(q);
+	drvi_queue_enter(q);
 	int64_t rc = run_inside(q, r);
 	pthread_mutex_lock(&q->lock);
-	drv_queue_leave(q);
+	drvi_queue_leave(q);
 	pthread_mutex_unlock(&q->lock);
 	return rc;
 }

@@ -35,14 +35,14 @@ DRV_API uint64_t drv_now_ns(void)
 	return drv_monotonic_ns();
 }
 
-uint64_t drv_deadline(int64_t timeout_ns)
+uint64_t drvi_deadline(int64_t timeout_ns)
 {
 	if (timeout_ns < 0)
 		return UINT64_MAX;
 	return drv_now_ns() + (uint64_t)timeout_ns;
 }
 
-void drv_queue_device_gone(drv_queue *q, int err)
+void drvi_queue_device_gone(drv_queue *q, int err)
 {
 	__atomic_store_n(&q->dev->dead, 1, __ATOMIC_RELEASE);
 	if (q->failed)
@@ -50,7 +50,7 @@ void drv_queue_device_gone(drv_queue *q, int err)
 	q->failed = true;
 	drv_fail(err, "the device is gone (%s): pending requests failed with -ENODEV",
 		 q->dev->info.address);
-	drv_queue_fail_all(q, -ENODEV);
+	drvi_queue_fail_all(q, -ENODEV);
 }
 
 /*
@@ -61,12 +61,12 @@ static int process(drv_queue *q)
 {
 	uint64_t before = q->progress;
 	drv_dev *dev = q->dev;
-	if (!drv_queue_quiet(q)) {
-		drv_clock_batch_open(q);
+	if (!drvi_queue_quiet(q)) {
+		drvi_clock_batch_open(q);
 		unsigned budget = q->depth * 2;
 		int n = dev->ops->reap(q, budget);
-		uint64_t now = drv_queue_clock(q);
-		drv_clock_batch_close(q);
+		uint64_t now = drvi_queue_clock(q);
+		drvi_clock_batch_close(q);
 		q->processed_ns = now;
 		/*
 		 * A full budget means more may be waiting, with their interrupt
@@ -76,37 +76,37 @@ static int process(drv_queue *q)
 		if (n > 0 && (unsigned)n == budget)
 			eventfd_write(q->sw_fd, 1);
 		if (n < 0) {
-			drv_queue_device_gone(q, n);
+			drvi_queue_device_gone(q, n);
 		} else if (__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE)) {
-			drv_queue_device_gone(q, -ENODEV);
+			drvi_queue_device_gone(q, -ENODEV);
 		} else if (now - q->alive_checked_ns >= ALIVE_CHECK_NS) {
 			q->alive_checked_ns = now;
 			if (dev->bus->alive && dev->bus->alive(dev) < 0)
-				drv_queue_device_gone(q, -ENODEV);
+				drvi_queue_device_gone(q, -ENODEV);
 		}
 		if (q->aborts_deferred)
-			drv_queue_resend_aborts(q);
-		drv_queue_expire(q, now);
+			drvi_queue_resend_aborts(q);
+		drvi_queue_expire(q, now);
 		/* The grace period is over: nothing may keep a teardown (or its callbacks) waiting.
 		 */
 		if (q->phase == DRV_QUEUE_CLOSING && now >= q->drain_deadline)
-			drv_queue_fail_all(q, -ECANCELED);
+			drvi_queue_fail_all(q, -ECANCELED);
 	}
 	if (q->progress != before)
-		drv_queue_signal(q);
-	drv_queue_timer_sync(q);
+		drvi_queue_signal(q);
+	drvi_queue_timer_sync(q);
 	return (int)(q->progress - before);
 }
 
 /* process(), then the callbacks. Lock held. */
-int drv_queue_process(drv_queue *q)
+int drvi_queue_process(drv_queue *q)
 {
 	int n = process(q);
-	drv_queue_run_callbacks(q);
+	drvi_queue_run_callbacks(q);
 	return n;
 }
 
-void drv_queue_timer_set(drv_queue *q, bool on)
+void drvi_queue_timer_set(drv_queue *q, bool on)
 {
 	uint64_t ns = on ? (uint64_t)q->opts.poll_interval_us * 1000u : 0;
 	struct timespec period = { .tv_sec = (time_t)(ns / 1000000000u),
@@ -194,7 +194,7 @@ static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 		process(q);
 		/* The pass's own clock read: at most one iteration old. */
 		uint64_t now = q->processed_ns;
-		if (q->progress != start || drv_queue_quiet(q) || now >= wake || now >= stop_ns)
+		if (q->progress != start || drvi_queue_quiet(q) || now >= wake || now >= stop_ns)
 			return;
 		if (!yield_at) {
 			yield_at = now + SPIN_YIELD_NS;
@@ -219,7 +219,7 @@ static void lead(drv_queue *q, uint64_t wake, uint64_t now)
 		uint64_t before = q->progress;
 		spin(q, wake, now + q->opts.spin_ns);
 		now = drv_now_ns();
-		if (q->progress != before || now >= wake || drv_queue_quiet(q))
+		if (q->progress != before || now >= wake || drvi_queue_quiet(q))
 			return;
 	}
 	if (q->timer_fd >= 0) {
@@ -229,7 +229,7 @@ static void lead(drv_queue *q, uint64_t wake, uint64_t now)
 		 * processing pass disarms it again.
 		 */
 		if (!q->timer_armed)
-			drv_queue_timer_set(q, true);
+			drvi_queue_timer_set(q, true);
 		sleep_on_fd(q, wake, now);
 		return;
 	}
@@ -237,7 +237,7 @@ static void lead(drv_queue *q, uint64_t wake, uint64_t now)
 		if (!ops->irq_enable(q, true))
 			sleep_on_fd(q, wake, now);
 		/* The queue may have been stopped while we slept. */
-		if (!drv_queue_quiet(q))
+		if (!drvi_queue_quiet(q))
 			ops->irq_enable(q, false);
 		return;
 	}
@@ -253,8 +253,8 @@ static int timed_wait(drv_queue *q, uint64_t wake)
 	return pthread_cond_timedwait(&q->cond, &q->lock, &ts);
 }
 
-int drv_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), void *arg,
-			 uint64_t deadline_ns)
+int drvi_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), void *arg,
+			  uint64_t deadline_ns)
 {
 	if (q->opts.cmode != DRV_CMODE_POLL && deadline_ns <= drv_now_ns() && !q->sleeper) {
 		/* Called from an fd-driven loop: consume the wake-up before reaping. */
@@ -264,7 +264,7 @@ int drv_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), vo
 		q->stats.interrupts += interrupts;
 	}
 	for (;;) {
-		drv_queue_process(q);
+		drvi_queue_process(q);
 		if (done(q, arg))
 			return 0;
 		uint64_t now = drv_now_ns();
