@@ -18,20 +18,13 @@
 #include "dev/devdrv.h"
 #include "drv/driver.h"
 #include "pci_config.h"
+#include "pci_func.h"
 #include "pci_sysfs.h"
 #include "pinned.h"
 
-#define PCI_BARS 6
-
 struct uio {
-	char addr[16];
-	int config_fd;
+	struct drvi_pci_func pci; /* first: the shared PCI operations find it in bus_priv */
 	int uio_fd;
-	int master_set; /* we turned bus mastering on, so turn it off at close */
-	struct {
-		void *va;
-		size_t len;
-	} bar[PCI_BARS];
 };
 
 static struct uio *uio_of(drv_dev *dev)
@@ -50,69 +43,51 @@ static int open_needing_root(const char *path, int flags)
 	return drv_fail_errno(err, "opening %s", path);
 }
 
-static int uio_config_read(drv_dev *dev, unsigned off, void *data, size_t len)
-{
-	struct uio *u = uio_of(dev);
-	ssize_t n = pread(u->config_fd, data, len, off);
-	if (n < 0)
-		return drv_fail_errno(-errno, "reading config space of %s at %#x", u->addr, off);
-	if ((size_t)n != len)
-		return drv_fail(-EIO, "config space of %s ends before %#zx", u->addr, off + len);
-	return 0;
-}
-
-static int uio_config_write(drv_dev *dev, unsigned off, const void *data, size_t len)
-{
-	struct uio *u = uio_of(dev);
-	ssize_t n = pwrite(u->config_fd, data, len, off);
-	if (n < 0)
-		return drv_fail_errno(-errno, "writing config space of %s at %#x", u->addr, off);
-	if ((size_t)n != len)
-		return drv_fail(-EIO, "config space of %s ends before %#zx", u->addr, off + len);
-	return 0;
-}
-
 static void uio_close(drv_dev *dev)
 {
 	struct uio *u = uio_of(dev);
 	if (!u)
 		return;
-	if (u->master_set)
-		drvi_pci_command_update(&drvi_bus_uio, dev, 0, DRV_PCI_CMD_MASTER);
-	for (unsigned i = 0; i < PCI_BARS; i++)
-		if (u->bar[i].va)
-			munmap(u->bar[i].va, u->bar[i].len);
+	drvi_pci_func_release(&drvi_bus_uio, dev);
 	if (u->uio_fd >= 0)
 		close(u->uio_fd);
-	if (u->config_fd >= 0)
-		close(u->config_fd);
+	if (u->pci.config_fd >= 0)
+		close(u->pci.config_fd);
 	free(u);
 	dev->bus_priv = NULL;
 }
 
-static int check_bound(const char *addr)
+/* BARs are the sysfs resourceN files: memory BARs only. */
+static int map_bar(struct drvi_pci_func *f, unsigned idx, void **va, size_t *len)
 {
-	char driver[32];
-	int err = drvi_sysfs_pci_driver(drvi_sysfs_root(), addr, driver, sizeof(driver));
+	uint64_t start, size, flags;
+	char path[512], name[16];
+	int err = drvi_sysfs_pci_resource(drvi_sysfs_root(), f->addr, idx, &start, &size, &flags);
 	if (err)
 		return err;
-	if (!driver[0])
-		return drv_fail(-ENODEV,
-				"device %s is not bound to any driver: run `drvctl bind %s "
-				"uio`",
-				addr, addr);
-	if (strcmp(driver, DRV_PCI_DRIVER_UIO))
-		return drv_fail(-EBUSY, "device %s is bound to %s: run `drvctl bind %s uio`%s%s",
-				addr, driver, addr,
-				strcmp(driver, DRV_PCI_DRIVER_VFIO) ? "" : " or open vfio:",
-				strcmp(driver, DRV_PCI_DRIVER_VFIO) ? "" : addr);
+	if (flags & DRV_PCI_RES_IO)
+		return drv_fail(-ENOTSUP,
+				"BAR %u of %s is an I/O port BAR: libdrv maps only memory BARs",
+				idx, f->addr);
+	snprintf(name, sizeof(name), "resource%u", idx);
+	err = drvi_sysfs_dev_path(path, sizeof(path), drvi_sysfs_root(), f->addr, name);
+	int fd = err ? err : open_needing_root(path, O_RDWR | O_SYNC);
+	if (fd < 0)
+		return fd;
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	err = -errno;
+	close(fd);
+	if (p == MAP_FAILED)
+		return drv_fail_errno(err, "mapping %s", path);
+	*va = p;
+	*len = size;
 	return 0;
 }
 
 static int open_uio_node(struct uio *u)
 {
 	char path[64];
-	int index = drvi_sysfs_pci_uio_index(drvi_sysfs_root(), u->addr);
+	int index = drvi_sysfs_pci_uio_index(drvi_sysfs_root(), u->pci.addr);
 	if (index < 0)
 		return index;
 	snprintf(path, sizeof(path), "/dev/uio%d", index);
@@ -125,77 +100,40 @@ static int uio_open(drv_dev *dev, const char *addr, const struct drv_open_opts *
 {
 	(void)opts;
 	char path[512];
+	struct drv_pci_dev found;
 	int err = drvi_pci_addr_check(addr);
 	if (!err)
-		err = check_bound(addr);
+		err = drvi_pci_func_check_bound(addr, "uio", &found);
 	if (err)
 		return err;
 	struct uio *u = calloc(1, sizeof(*u));
 	if (!u)
 		return drv_fail(-ENOMEM, "out of memory opening %s", addr);
-	snprintf(u->addr, sizeof(u->addr), "%s", addr);
-	u->config_fd = u->uio_fd = -1;
+	drvi_pci_func_init(&u->pci, addr, map_bar);
+	u->uio_fd = -1;
 	dev->bus_priv = u;
 	snprintf(dev->info.bus, sizeof(dev->info.bus), "uio");
 	snprintf(dev->info.address, sizeof(dev->info.address), "%s", addr);
 
 	err = drvi_sysfs_dev_path(path, sizeof(path), drvi_sysfs_root(), addr, "config");
 	if (!err) {
-		u->config_fd = open_needing_root(path, O_RDWR);
-		err = u->config_fd < 0 ? u->config_fd : 0;
+		u->pci.config_fd = open_needing_root(path, O_RDWR);
+		err = u->pci.config_fd < 0 ? u->pci.config_fd : 0;
 	}
 	if (!err)
 		err = open_uio_node(u);
 	if (!err)
-		err = drvi_pci_enable(&drvi_bus_uio, dev);
-	if (err) {
+		err = drvi_pci_func_enable(&drvi_bus_uio, dev);
+	if (err)
 		uio_close(dev);
-		return err;
-	}
-	u->master_set = 1;
-	return 0;
-}
-
-static int uio_map_region(drv_dev *dev, unsigned idx, volatile void **va, size_t *len)
-{
-	struct uio *u = uio_of(dev);
-	if (idx >= PCI_BARS)
-		return drv_fail(-EINVAL, "BAR %u: PCI functions have BARs 0-5", idx);
-	if (!u->bar[idx].va) {
-		uint64_t start, size, flags;
-		char path[512], name[16];
-		int err =
-		    drvi_sysfs_pci_resource(drvi_sysfs_root(), u->addr, idx, &start, &size, &flags);
-		if (err)
-			return err;
-		if (flags & DRV_PCI_RES_IO)
-			return drv_fail(-ENOTSUP,
-					"BAR %u of %s is an I/O port BAR: libdrv maps only "
-					"memory BARs",
-					idx, u->addr);
-		snprintf(name, sizeof(name), "resource%u", idx);
-		err = drvi_sysfs_dev_path(path, sizeof(path), drvi_sysfs_root(), u->addr, name);
-		int fd = err ? err : open_needing_root(path, O_RDWR | O_SYNC);
-		if (fd < 0)
-			return fd;
-		void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-		err = -errno;
-		close(fd);
-		if (p == MAP_FAILED)
-			return drv_fail_errno(err, "mapping %s", path);
-		u->bar[idx].va = p;
-		u->bar[idx].len = size;
-	}
-	*va = u->bar[idx].va;
-	*len = u->bar[idx].len;
-	return 0;
+	return err;
 }
 
 static int uio_irq_setup(drv_dev *dev, unsigned wanted, enum drv_irq_mode *mode)
 {
 	uint8_t pin = 0;
 	*mode = DRV_IRQ_NONE;
-	int err = wanted ? uio_config_read(dev, DRV_PCI_INTERRUPT_PIN, &pin, 1) : 0;
+	int err = wanted ? drvi_pci_func_config_read(dev, DRV_PCI_INTERRUPT_PIN, &pin, 1) : 0;
 	if (err || !pin)
 		return err; /* no INTx pin: the driver polls */
 	err = drvi_pci_command_update(&drvi_bus_uio, dev, 0, DRV_PCI_CMD_INTX_DISABLE);
@@ -253,9 +191,9 @@ static int uio_alive(drv_dev *dev)
 	char path[512];
 	struct stat st;
 	uint16_t vendor, device;
-	if (drvi_sysfs_dev_path(path, sizeof(path), drvi_sysfs_root(), u->addr, NULL) ||
+	if (drvi_sysfs_dev_path(path, sizeof(path), drvi_sysfs_root(), u->pci.addr, NULL) ||
 	    stat(path, &st) != 0)
-		return drv_fail(-ENODEV, "PCI device %s is gone from sysfs", u->addr);
+		return drv_fail(-ENODEV, "PCI device %s is gone from sysfs", u->pci.addr);
 	return drvi_pci_read_ids(&drvi_bus_uio, dev, &vendor, &device);
 }
 
@@ -263,7 +201,7 @@ const struct drv_bus_ops drvi_bus_uio = {
 	.name = "uio",
 	.open = uio_open,
 	.close = uio_close,
-	.map_region = uio_map_region,
+	.map_region = drvi_pci_func_map_region,
 	.kick = NULL,
 	.irq_setup = uio_irq_setup,
 	.irq_fd = uio_irq_fd,
@@ -272,6 +210,6 @@ const struct drv_bus_ops drvi_bus_uio = {
 	.dma_unmap = uio_dma_unmap,
 	.health_fd = uio_health_fd,
 	.alive = uio_alive,
-	.config_read = uio_config_read,
-	.config_write = uio_config_write,
+	.config_read = drvi_pci_func_config_read,
+	.config_write = drvi_pci_func_config_write,
 };

@@ -24,11 +24,11 @@
 #include "iova.h"
 #include "irq_choice.h"
 #include "pci_config.h"
+#include "pci_func.h"
 #include "pci_sysfs.h"
 #include "pinned.h"
 #include "vfio_iommu.h"
 
-#define PCI_BARS 6
 #define MAX_VECTORS 64
 
 /* One mapping made by dma_map, listed so close can undo forgotten ones. */
@@ -40,14 +40,8 @@ struct vfio_dma {
 };
 
 struct vfio {
-	char addr[16];
+	struct drvi_pci_func pci; /* first: the shared PCI operations find it in bus_priv */
 	int container, group, device;
-	uint64_t config_offset;
-	int master_set;
-	struct {
-		void *va;
-		size_t len;
-	} bar[PCI_BARS];
 	int irq_index;  /* VFIO_PCI_*_IRQ_INDEX in use, -1 for none */
 	int force_intx; /* URI option irq=intx */
 	unsigned nvec;
@@ -82,26 +76,6 @@ static int open_vfio_node(const char *path, const char *what)
 	return drv_fail_errno(err, "opening %s", path);
 }
 
-static int vfio_config_read(drv_dev *dev, unsigned off, void *data, size_t len)
-{
-	struct vfio *v = vfio_of(dev);
-	ssize_t n = pread(v->device, data, len, (off_t)(v->config_offset + off));
-	if (n != (ssize_t)len)
-		return drv_fail_errno(n < 0 ? -errno : -EIO, "reading config space of %s at %#x",
-				      v->addr, off);
-	return 0;
-}
-
-static int vfio_config_write(drv_dev *dev, unsigned off, const void *data, size_t len)
-{
-	struct vfio *v = vfio_of(dev);
-	ssize_t n = pwrite(v->device, data, len, (off_t)(v->config_offset + off));
-	if (n != (ssize_t)len)
-		return drv_fail_errno(n < 0 ? -errno : -EIO, "writing config space of %s at %#x",
-				      v->addr, off);
-	return 0;
-}
-
 /* Connects `index` to eventfds fds[0..n), or disconnects it when n == 0. */
 static int set_irq_fds(struct vfio *v, int index, const int *fds, unsigned n)
 {
@@ -118,7 +92,7 @@ static int set_irq_fds(struct vfio *v, int index, const int *fds, unsigned n)
 		memcpy(set->data, fds, n * sizeof(int32_t));
 	if (ioctl(v->device, VFIO_DEVICE_SET_IRQS, set) != 0)
 		return drv_fail_errno(-errno, "VFIO_DEVICE_SET_IRQS for %u vectors of %s", n,
-				      v->addr);
+				      v->pci.addr);
 	return 0;
 }
 
@@ -157,13 +131,9 @@ static void vfio_close(drv_dev *dev)
 		set_irq_fds(v, VFIO_PCI_REQ_IRQ_INDEX, NULL, 0);
 		close(v->req_fd);
 	}
-	if (v->master_set)
-		drvi_pci_command_update(&drvi_bus_vfio, dev, 0, DRV_PCI_CMD_MASTER);
+	drvi_pci_func_release(&drvi_bus_vfio, dev);
 	while (v->dma)
 		forget_dma(v, v->dma);
-	for (unsigned i = 0; i < PCI_BARS; i++)
-		if (v->bar[i].va)
-			munmap(v->bar[i].va, v->bar[i].len);
 	if (v->device >= 0)
 		close(v->device);
 	if (v->group >= 0)
@@ -172,28 +142,6 @@ static void vfio_close(drv_dev *dev)
 		close(v->container);
 	free(v);
 	dev->bus_priv = NULL;
-}
-
-static int check_bound(const char *addr, int *group)
-{
-	struct drv_pci_dev d;
-	int err = drvi_sysfs_pci_get(drvi_sysfs_root(), addr, &d);
-	if (err)
-		return err;
-	if (!d.driver[0])
-		return drv_fail(-ENODEV,
-				"device %s is not bound to any driver: run `drvctl bind %s vfio`",
-				addr, addr);
-	if (strcmp(d.driver, DRV_PCI_DRIVER_VFIO))
-		return drv_fail(-EBUSY, "device %s is bound to %s: run `drvctl bind %s vfio`%s%s",
-				addr, d.driver, addr,
-				strcmp(d.driver, DRV_PCI_DRIVER_UIO) ? "" : " or open uio:",
-				strcmp(d.driver, DRV_PCI_DRIVER_UIO) ? "" : addr);
-	if (d.iommu_group < 0)
-		return drv_fail(-ENODEV, "%s has no IOMMU group: enable the IOMMU (intel_iommu=on)",
-				addr);
-	*group = d.iommu_group;
-	return 0;
 }
 
 static int attach_container(struct vfio *v, int group_no)
@@ -231,19 +179,20 @@ static int attach_container(struct vfio *v, int group_no)
 
 static int attach_device(struct vfio *v)
 {
-	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, v->addr);
+	v->device = ioctl(v->group, VFIO_GROUP_GET_DEVICE_FD, v->pci.addr);
 	if (v->device < 0)
-		return drv_fail_errno(-errno, "VFIO_GROUP_GET_DEVICE_FD for %s", v->addr);
+		return drv_fail_errno(-errno, "VFIO_GROUP_GET_DEVICE_FD for %s", v->pci.addr);
 	struct vfio_device_info info = { .argsz = sizeof(info) };
 	if (ioctl(v->device, VFIO_DEVICE_GET_INFO, &info) != 0)
-		return drv_fail_errno(-errno, "VFIO_DEVICE_GET_INFO for %s", v->addr);
+		return drv_fail_errno(-errno, "VFIO_DEVICE_GET_INFO for %s", v->pci.addr);
 	if (!(info.flags & VFIO_DEVICE_FLAGS_PCI))
-		return drv_fail(-ENOTSUP, "%s is not a PCI device to VFIO", v->addr);
+		return drv_fail(-ENOTSUP, "%s is not a PCI device to VFIO", v->pci.addr);
 	struct vfio_region_info reg = { .argsz = sizeof(reg),
 					.index = VFIO_PCI_CONFIG_REGION_INDEX };
 	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &reg) != 0)
-		return drv_fail_errno(-errno, "reading the config region of %s", v->addr);
-	v->config_offset = reg.offset;
+		return drv_fail_errno(-errno, "reading the config region of %s", v->pci.addr);
+	v->pci.config_offset = reg.offset;
+	v->pci.config_fd = v->device;
 	return 0;
 }
 
@@ -260,11 +209,32 @@ static void watch_release_request(struct vfio *v)
 		close(fd);
 }
 
+/* BARs are regions of the device fd; VFIO says which can be mapped. */
+static int map_bar(struct drvi_pci_func *f, unsigned idx, void **va, size_t *len)
+{
+	struct vfio *v = (struct vfio *)f;
+	struct vfio_region_info reg = { .argsz = sizeof(reg), .index = idx };
+	if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &reg) != 0)
+		return drv_fail_errno(-errno, "reading BAR %u of %s", idx, f->addr);
+	if (reg.size == 0)
+		return drv_fail(-ENOENT, "%s does not implement BAR %u", f->addr, idx);
+	if (!(reg.flags & VFIO_REGION_INFO_FLAG_MMAP))
+		return drv_fail(-ENOTSUP, "BAR %u of %s cannot be mapped (an I/O port BAR?)", idx,
+				f->addr);
+	void *p =
+	    mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, v->device, (off_t)reg.offset);
+	if (p == MAP_FAILED)
+		return drv_fail_errno(-errno, "mapping BAR %u of %s", idx, f->addr);
+	*va = p;
+	*len = reg.size;
+	return 0;
+}
+
 static int vfio_open(drv_dev *dev, const char *addr, const struct drv_open_opts *opts)
 {
 	(void)opts;
 	/* "ADDR?irq=intx" takes INTx even when MSI exists, to exercise the level-triggered path. */
-	char plain[sizeof(((struct vfio *)0)->addr)];
+	char plain[sizeof(((struct drvi_pci_func *)0)->addr)];
 	int force_intx = 0;
 	const char *options = strchr(addr, '?');
 	if (options) {
@@ -275,60 +245,35 @@ static int vfio_open(drv_dev *dev, const char *addr, const struct drv_open_opts 
 		addr = plain;
 		force_intx = 1;
 	}
-	int group_no = -1;
+	struct drv_pci_dev found;
 	int err = drvi_pci_addr_check(addr);
 	if (!err)
-		err = check_bound(addr, &group_no);
+		err = drvi_pci_func_check_bound(addr, "vfio", &found);
+	if (!err && found.iommu_group < 0)
+		err = drv_fail(-ENODEV, "%s has no IOMMU group: enable the IOMMU (intel_iommu=on)",
+			       addr);
 	if (err)
 		return err;
 	struct vfio *v = calloc(1, sizeof(*v));
 	if (!v)
 		return drv_fail(-ENOMEM, "out of memory opening %s", addr);
-	snprintf(v->addr, sizeof(v->addr), "%s", addr);
+	drvi_pci_func_init(&v->pci, addr, map_bar);
 	v->container = v->group = v->device = v->req_fd = v->irq_index = -1;
 	v->force_intx = force_intx;
 	dev->bus_priv = v;
 	snprintf(dev->info.bus, sizeof(dev->info.bus), "vfio");
 	snprintf(dev->info.address, sizeof(dev->info.address), "%s", addr);
 
-	err = attach_container(v, group_no);
+	err = attach_container(v, found.iommu_group);
 	if (!err)
 		err = attach_device(v);
 	if (!err)
-		err = drvi_pci_enable(&drvi_bus_vfio, dev);
+		err = drvi_pci_func_enable(&drvi_bus_vfio, dev);
 	if (err) {
 		vfio_close(dev);
 		return err;
 	}
-	v->master_set = 1;
 	watch_release_request(v);
-	return 0;
-}
-
-static int vfio_map_region(drv_dev *dev, unsigned idx, volatile void **va, size_t *len)
-{
-	struct vfio *v = vfio_of(dev);
-	if (idx >= PCI_BARS)
-		return drv_fail(-EINVAL, "BAR %u: PCI functions have BARs 0-5", idx);
-	if (!v->bar[idx].va) {
-		struct vfio_region_info reg = { .argsz = sizeof(reg), .index = idx };
-		if (ioctl(v->device, VFIO_DEVICE_GET_REGION_INFO, &reg) != 0)
-			return drv_fail_errno(-errno, "reading BAR %u of %s", idx, v->addr);
-		if (reg.size == 0)
-			return drv_fail(-ENOENT, "%s does not implement BAR %u", v->addr, idx);
-		if (!(reg.flags & VFIO_REGION_INFO_FLAG_MMAP))
-			return drv_fail(-ENOTSUP,
-					"BAR %u of %s cannot be mapped (an I/O port BAR?)", idx,
-					v->addr);
-		void *p = mmap(NULL, reg.size, PROT_READ | PROT_WRITE, MAP_SHARED, v->device,
-			       (off_t)reg.offset);
-		if (p == MAP_FAILED)
-			return drv_fail_errno(-errno, "mapping BAR %u of %s", idx, v->addr);
-		v->bar[idx].va = p;
-		v->bar[idx].len = reg.size;
-	}
-	*va = v->bar[idx].va;
-	*len = v->bar[idx].len;
 	return 0;
 }
 
@@ -491,7 +436,7 @@ static int vfio_alive(drv_dev *dev)
 	struct pollfd p = { .fd = v->req_fd, .events = POLLIN };
 	if (v->req_fd >= 0 && poll(&p, 1, 0) == 1)
 		return drv_fail(-ENODEV, "the kernel asked for %s back (unbind or removal)",
-				v->addr);
+				v->pci.addr);
 	uint16_t vendor, device;
 	return drvi_pci_read_ids(&drvi_bus_vfio, dev, &vendor, &device);
 }
@@ -500,7 +445,7 @@ const struct drv_bus_ops drvi_bus_vfio = {
 	.name = "vfio",
 	.open = vfio_open,
 	.close = vfio_close,
-	.map_region = vfio_map_region,
+	.map_region = drvi_pci_func_map_region,
 	.kick = NULL,
 	.irq_setup = vfio_irq_setup,
 	.irq_fd = vfio_irq_fd,
@@ -509,6 +454,6 @@ const struct drv_bus_ops drvi_bus_vfio = {
 	.dma_unmap = vfio_dma_unmap,
 	.health_fd = vfio_health_fd,
 	.alive = vfio_alive,
-	.config_read = vfio_config_read,
-	.config_write = vfio_config_write,
+	.config_read = drvi_pci_func_config_read,
+	.config_write = drvi_pci_func_config_write,
 };
