@@ -219,13 +219,18 @@ struct drv_driver {
 	 * when the queue's cmode is DRV_CMODE_POLL.
 	 */
 	int (*queue_create)(drv_queue *q);
-	/* Frees what queue_create built; the device no longer uses the queue's rings. */
+	/*
+	 * Disables the hardware queue and frees what queue_create built. On
+	 * drv_close it runs after remove(), when the device is already reset:
+	 * then it only frees memory.
+	 */
 	void (*queue_destroy)(drv_queue *q);
 	/*
 	 * Hands request r to the device without ringing its doorbell. Returns
-	 * 0, or -errno when the device cannot take it: the request then
-	 * completes with that status, and a message set with drv_fail() reaches
-	 * the caller.
+	 * 0; -EAGAIN when the device has no room now (the request is not
+	 * taken: drv_submit stops before it); or another -errno when the
+	 * device cannot do it: the request then completes with that status,
+	 * and a message set with drv_fail() reaches the caller.
 	 */
 	int (*post)(drv_queue *q, const struct drv_request *r);
 	/* Publishes everything posted since the last commit; returns the doorbells rung (0 or 1).
