@@ -65,6 +65,18 @@ static int pick_bus(const char *uri, const struct drv_bus_ops **bus, const char 
 			"unknown URI scheme in \"%s\", expected sim:, uio:, vfio: or pci:", uri);
 }
 
+/* Releases whatever open_device set up, on every path (a failed open included). */
+static void device_free(drv_dev *dev)
+{
+	if (dev->dma.dev)
+		drvi_dma_pool_fini(&dev->dma);
+	if (dev->ops)
+		drvi_driver_put(dev);
+	dev->bus->close(dev);
+	pthread_mutex_destroy(&dev->lock);
+	free(dev);
+}
+
 /* bus open -> ids -> driver -> DMA pool (within the driver's limits) -> probe. */
 static int open_device(const char *uri, const char *driver, const struct drv_open_opts *opts,
 		       drv_dev **out)
@@ -82,32 +94,20 @@ static int open_device(const char *uri, const char *driver, const struct drv_ope
 		return drv_fail(-ENOMEM, "out of memory opening %s", uri);
 	dev->bus = bus;
 	pthread_mutex_init(&dev->lock, NULL);
-	err = bus->open(dev, addr, opts);
-	if (err)
-		goto fail_bus;
-	err = drvi_driver_get(dev, driver);
-	if (err)
-		goto fail_bus;
-	snprintf(dev->info.driver, sizeof(dev->info.driver), "%s", dev->ops->name);
 	size_t pool = opts && opts->dma_pool_bytes ? opts->dma_pool_bytes : 0;
-	err = drvi_dma_pool_init(&dev->dma, dev, pool);
-	if (err)
-		goto fail_driver;
-	err = dev->ops->probe(dev);
-	if (err)
-		goto fail_pool;
+	err = bus->open(dev, addr, opts);
+	if (!err)
+		err = drvi_driver_get(dev, driver);
+	if (!err)
+		err = drvi_dma_pool_init(&dev->dma, dev, pool);
+	if (!err)
+		err = dev->ops->probe(dev);
+	if (err) {
+		device_free(dev);
+		return err;
+	}
 	*out = dev;
 	return 0;
-
-fail_pool:
-	drvi_dma_pool_fini(&dev->dma);
-fail_driver:
-	drvi_driver_put(dev);
-fail_bus:
-	bus->close(dev);
-	pthread_mutex_destroy(&dev->lock);
-	free(dev);
-	return err;
 }
 
 DRV_API int drv_open(const char *uri, const struct drv_open_opts *opts, drv_dev **out)
@@ -149,11 +149,7 @@ DRV_API int drv_close(drv_dev *dev)
 		dev->queues = q->next;
 		drvi_queue_release(q);
 	}
-	drvi_dma_pool_fini(&dev->dma);
-	drvi_driver_put(dev);
-	dev->bus->close(dev);
-	pthread_mutex_destroy(&dev->lock);
-	free(dev);
+	device_free(dev);
 	return 0;
 }
 

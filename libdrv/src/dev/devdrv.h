@@ -47,7 +47,7 @@ extern const struct drv_driver edu_driver;
 /*
  * dev/registry.c. Picks the driver for dev (by `name` when not NULL, else
  * by the ids the bus read) and holds it until drvi_driver_put(); sets
- * dev->ops, dma_mask, dma_physical. -ENODEV with a message naming the
+ * dev->ops, info.driver, dma_mask, dma_physical. -ENODEV with a message naming the
  * drivers there are.
  */
 int drvi_driver_get(drv_dev *dev, const char *name);

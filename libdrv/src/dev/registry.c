@@ -193,6 +193,7 @@ int drvi_driver_get(drv_dev *dev, const char *name)
 				"no libdrv driver for PCI device %04x:%04x at %s (supported: %s%s)",
 				info->vendor_id, info->device_id, info->address, known, failure);
 	dev->ops = e->drv;
+	snprintf(dev->info.driver, sizeof(dev->info.driver), "%s", e->drv->name);
 	dev->dma_mask = e->drv->dma_mask ? e->drv->dma_mask : UINT64_MAX;
 	dev->dma_physical = e->drv->flags & DRV_DRIVER_DMA_PHYSICAL;
 	return 0;

@@ -94,8 +94,10 @@ int drvi_dma_pool_init(struct drv_dma_pool *pool, drv_dev *dev, size_t reserve)
 	pool->reserve = reserve ? reserve : DRV_DMA_DEFAULT_POOL;
 	pthread_mutex_init(&pool->lock, NULL);
 	int err = pool_grow(pool, pool->reserve);
-	if (err < 0)
+	if (err < 0) {
 		pthread_mutex_destroy(&pool->lock);
+		*pool = (struct drv_dma_pool){ 0 }; /* not set up: nothing for fini */
+	}
 	return err;
 }
 

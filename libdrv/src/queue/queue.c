@@ -178,35 +178,35 @@ DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, dr
 	err = drvi_slots_init(q);
 	if (!err)
 		err = drvi_bounce_init(q, o.bounce_bytes);
-	if (err)
-		goto fail_free;
-	err = take_queue_id(q);
-	if (err)
-		goto fail_free;
-	err = dev->ops->queue_create(q);
-	if (err)
-		goto fail_id;
-	if (o.cmode != DRV_CMODE_POLL)
+	bool id_taken = false, hw_built = false;
+	if (!err) {
+		err = take_queue_id(q);
+		id_taken = !err;
+	}
+	if (!err) {
+		err = dev->ops->queue_create(q);
+		hw_built = !err;
+	}
+	if (!err && o.cmode != DRV_CMODE_POLL)
 		err = open_wakeup(q);
-	q->health_fd = dev->bus->health_fd ? dev->bus->health_fd(dev) : -1;
-	if (!err)
+	if (!err) {
+		q->health_fd = dev->bus->health_fd ? dev->bus->health_fd(dev) : -1;
 		err = open_fds(q);
-	if (err)
-		goto fail_hw;
+	}
+	if (err) {
+		if (hw_built)
+			dev->ops->queue_destroy(q);
+		if (id_taken)
+			put_queue_id(q);
+		queue_free(q);
+		return err;
+	}
 	pthread_mutex_lock(&dev->lock);
 	q->next = dev->queues;
 	dev->queues = q;
 	pthread_mutex_unlock(&dev->lock);
 	*out = q;
 	return 0;
-
-fail_hw:
-	dev->ops->queue_destroy(q);
-fail_id:
-	put_queue_id(q);
-fail_free:
-	queue_free(q);
-	return err;
 }
 
 static bool nothing_active(drv_queue *q, void *arg)
