@@ -28,6 +28,39 @@ static void *device_thread(void *arg)
 	return NULL;
 }
 
+/* A socketpair whose far end devsim serves; *near is the client's end. */
+static int serve_socketpair(struct devsim_inproc *h, int *near, char *err, size_t errlen)
+{
+	int sv[2];
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		int rc = -errno;
+		snprintf(err, errlen, "socketpair: %s", strerror(-rc));
+		return rc;
+	}
+	int rc = dsim_server_add(&h->srv, sv[1]);
+	if (rc) {
+		close(sv[0]);
+		close(sv[1]);
+		snprintf(err, errlen, "cannot serve the socketpair: %s", strerror(-rc));
+		return rc;
+	}
+	*near = sv[0];
+	return 0;
+}
+
+static int start_device_thread(struct devsim_inproc *h, char *err, size_t errlen)
+{
+	/* The device thread takes no process signals: they belong to the application. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = -pthread_create(&h->thread, NULL, device_thread, h);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		snprintf(err, errlen, "cannot start the device thread: %s", strerror(-rc));
+	return rc;
+}
+
 int devsim_start_inproc(const char *options, int *client_fd, struct devsim_inproc **out, char *err,
 			size_t errlen)
 {
@@ -53,38 +86,21 @@ int devsim_start_inproc(const char *options, int *client_fd, struct devsim_inpro
 		return rc;
 	}
 	dsim_server_init(&h->srv, h->dev, false);
-	int sv[2];
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "socketpair: %s", strerror(errno));
-		goto fail;
-	}
-	rc = dsim_server_add(&h->srv, sv[1]);
+	int near = -1;
+	rc = serve_socketpair(h, &near, err, errlen);
+	if (!rc)
+		rc = start_device_thread(h, err, errlen);
 	if (rc) {
-		close(sv[0]);
-		close(sv[1]);
-		snprintf(err, errlen, "cannot serve the socketpair: %s", strerror(-rc));
-		goto fail;
+		if (near >= 0)
+			close(near);
+		dsim_server_close(&h->srv);
+		dsim_dev_destroy(h->dev);
+		free(h);
+		return rc;
 	}
-	/* The device thread takes no process signals: they belong to the application. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = -pthread_create(&h->thread, NULL, device_thread, h);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc) {
-		close(sv[0]);
-		snprintf(err, errlen, "cannot start the device thread: %s", strerror(-rc));
-		goto fail;
-	}
-	*client_fd = sv[0];
+	*client_fd = near;
 	*out = h;
 	return 0;
-fail:
-	dsim_server_close(&h->srv);
-	dsim_dev_destroy(h->dev);
-	free(h);
-	return rc;
 }
 
 void devsim_stop_inproc(struct devsim_inproc *h)
