@@ -3,11 +3,13 @@
 # elsewhere (it must not depend on where it was installed, nor on the prefix
 # chosen at configure time), then builds and runs the outside project
 # against it twice: with find_package(libdrv) and with pkg-config, both the
-# way the README tells users. Settings come from the environment (see
+# way the README tells users. The outside driver project (its own driver
+# for the dsim device, registered from outside the tree) is built and run
+# the same two ways. Settings come from the environment (see
 # CMakeLists.txt).
 set -euo pipefail
 
-: "${BUILD_DIR:?}" "${PROJECT_DIR:?}" "${CMAKE:?}" "${CC:?}" "${LIBDIR:?}"
+: "${BUILD_DIR:?}" "${PROJECT_DIR:?}" "${DRIVER_DIR:?}" "${CMAKE:?}" "${CC:?}" "${LIBDIR:?}"
 CONSUMER_CFLAGS=${CONSUMER_CFLAGS:-}
 CONSUMER_LDFLAGS=${CONSUMER_LDFLAGS:-}
 
@@ -77,3 +79,18 @@ done
 quiet "$CC" -std=c11 -Wall -Wextra -Werror $CONSUMER_CFLAGS -o "$tmp/consumer-pc" \
 	"$PROJECT_DIR/main.c" $flags $CONSUMER_LDFLAGS
 check_ok "$tmp/consumer-pc"
+
+step "an outside driver: find_package(libdrv) build of $DRIVER_DIR"
+quiet "$CMAKE" -S "$DRIVER_DIR" -B "$tmp/driver-build" -DCMAKE_PREFIX_PATH="$prefix" \
+	-DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CONSUMER_CFLAGS" \
+	-DCMAKE_EXE_LINKER_FLAGS="$CONSUMER_LDFLAGS"
+grep -qx "libdrv_DIR:PATH=$prefix/$LIBDIR/cmake/libdrv" "$tmp/driver-build/CMakeCache.txt" ||
+	fail "find_package did not take libdrv from $prefix for the driver project"
+quiet "$CMAKE" --build "$tmp/driver-build"
+check_ok "$tmp/driver-build/consumer_driver"
+
+step "an outside driver: pkg-config build of $DRIVER_DIR"
+# shellcheck disable=SC2086 # the flags are words, as in the README's command
+quiet "$CC" -std=c11 -Wall -Wextra -Werror $CONSUMER_CFLAGS -o "$tmp/driver-pc" \
+	"$DRIVER_DIR/main.c" "$DRIVER_DIR/mydsim.c" $flags $CONSUMER_LDFLAGS
+check_ok "$tmp/driver-pc"
