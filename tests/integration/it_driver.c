@@ -33,6 +33,7 @@ static struct {
 	int status;       /* completes requests with this */
 	int post_error;   /* post refuses with this, when set */
 	bool fail_device; /* reap marks the device failed */
+	bool hold;        /* reap completes nothing: the device is busy */
 	unsigned commits; /* calls to commit */
 	unsigned probes, removes, creates, destroys;
 	unsigned last_queue_id;
@@ -103,7 +104,7 @@ static int loop_reap(drv_queue *q, unsigned budget)
 		return 0;
 	}
 	unsigned n = 0;
-	while (n < lq->npending && n < budget) {
+	while (!loop.hold && n < lq->npending && n < budget) {
 		const struct drv_request *r = lq->pending[n++];
 		assert_int_equal(drv_queue_complete(q, r->tag, loop.status, r->len, 0), 0);
 	}
@@ -370,6 +371,62 @@ static void test_device_marked_failed(void **state)
 	assert_int_equal(drv_driver_unregister(&loop_driver), 0);
 }
 
+/* loop has no abort: cancel and timeouts wait for the device, and nothing crashes. */
+static void test_driver_without_abort(void **state)
+{
+	(void)state;
+	assert_int_equal(drv_driver_register(&loop_driver), 0);
+	drv_dev *dev = open_loop();
+	struct drv_queue_opts o = { .depth = LOOP_DEPTH, .cmode = DRV_CMODE_POLL };
+	drv_queue *q;
+	assert_int_equal(drv_queue_create(dev, &o, &q), 0);
+	loop.hold = true;
+	struct drv_req r, t;
+	drv_prep_nop(&r);
+	it_submit1(q, &r);
+	assert_int_equal(drv_cancel(q, &r), 0);
+	assert_int_equal(drv_wait(q, &r, 20 * IT_MS), -ETIMEDOUT); /* the device still has it */
+
+	drv_prep_nop(&t);
+	t.timeout_ns = 1;
+	it_submit1(q, &t);
+	assert_int_equal(it_wait_done(q, &t), -ETIMEDOUT); /* delivered; its slot is quarantined */
+	struct drv_queue_stats st;
+	assert_int_equal(drv_queue_stats(q, &st), 0);
+	assert_int_equal(st.quarantined, 1);
+
+	loop.hold = false; /* the device finishes both */
+	assert_int_equal(it_wait_done(q, &r), 0);
+	assert_int_equal(drv_queue_stats(q, &st), 0);
+	assert_int_equal(st.quarantined, 0);
+
+	/* Teardown with a request the device holds: the grace period ends it. */
+	loop.hold = true;
+	drv_prep_nop(&r);
+	it_submit1(q, &r);
+	assert_int_equal(drv_close(dev), 0);
+	assert_int_equal(r.status, -ECANCELED);
+	assert_int_equal(drv_driver_unregister(&loop_driver), 0);
+}
+
+static void test_register_failure_named_once(void **state)
+{
+	(void)state;
+	struct drv_driver bad = loop_driver;
+	bad.queue_create = NULL;
+	assert_int_equal(drv_driver_register(&bad), -EINVAL);
+	drv_dev *dev = NULL;
+	assert_int_equal(drv_open_driver(it_device_uri(), "loop", NULL, &dev), -ENODEV);
+	assert_non_null(strstr(drv_errmsg(), "a driver failed to register: driver loop has no "
+					     "queue_create operation"));
+	/* Registered after all: the old failure is no longer news. */
+	assert_int_equal(drv_driver_register(&loop_driver), 0);
+	assert_int_equal(drv_driver_register(&loop_driver), -EEXIST);
+	assert_int_equal(drv_open_driver(it_device_uri(), "nosuch", NULL, &dev), -ENODEV);
+	assert_null(strstr(drv_errmsg(), "failed to register"));
+	assert_int_equal(drv_driver_unregister(&loop_driver), 0);
+}
+
 static void test_device_resources(void **state)
 {
 	(void)state;
@@ -425,6 +482,8 @@ int main(void)
 		cmocka_unit_test_setup(test_queue_ids, reset_loop),
 		cmocka_unit_test_setup(test_requests_and_status, reset_loop),
 		cmocka_unit_test_setup(test_device_marked_failed, reset_loop),
+		cmocka_unit_test_setup(test_driver_without_abort, reset_loop),
+		cmocka_unit_test_setup(test_register_failure_named_once, reset_loop),
 		cmocka_unit_test_setup(test_device_resources, reset_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -113,7 +113,7 @@ static inline int drv_tag_is_driver(uint32_t tag)
  * Requests and the driver's own entries (aborts) share the ring. Requests
  * can never be refused for room when the ring has at least 2 * depth + 2
  * entries and the driver writes an abort only while more than `depth`
- * entries stay free afterwards (drv_sq_room_for_abort): at most
+ * entries are free, so `depth` stay free after it (drv_sq_room_for_abort): at most
  * size - 1 - depth aborts are then ever unconsumed, and at most depth
  * requests. An abort refused that way returns -EAGAIN, and the queue layer
  * sends it again after later completions (an abort already in the ring
@@ -222,7 +222,8 @@ struct drv_driver {
 	/*
 	 * Disables the hardware queue and frees what queue_create built. On
 	 * drv_close it runs after remove(), when the device is already reset:
-	 * then it only frees memory.
+	 * then it only frees memory. drv_queue_create calls it too when it
+	 * fails after queue_create succeeded.
 	 */
 	void (*queue_destroy)(drv_queue *q);
 	/*
@@ -246,7 +247,8 @@ struct drv_driver {
 	 * Asks the device to give request r back early. 0: it will complete
 	 * (aborted or done), now or through reap; -EAGAIN: no room to ask now,
 	 * libdrv asks again after later completions; -EOPNOTSUPP (or a NULL
-	 * abort): the device cannot abort it, it completes when done.
+	 * abort): the device cannot abort it, it completes when done. No
+	 * commit follows: an abort that writes a ring rings the doorbell.
 	 */
 	int (*abort)(drv_queue *q, const struct drv_request *r);
 	/*
@@ -271,15 +273,16 @@ DRV_API int drv_driver_unregister(const struct drv_driver *drv);
 
 /*
  * Registers a driver when the program (or shared library) holding it
- * loads. Failures cannot be reported from there: drv_open() names a driver
- * that failed to register and why. In a static archive an object nothing
+ * loads: DRV_DRIVER_REGISTER(my_driver); at file scope. Failures cannot be reported from there:
+ * drv_open() names a driver that failed to register and why. In a static archive an object nothing
  * refers to is not linked: call drv_driver_register() instead.
  */
 #define DRV_DRIVER_REGISTER(drv)                                                                   \
 	__attribute__((constructor)) static void drv_driver_register_##drv(void)                   \
 	{                                                                                          \
 		(void)drv_driver_register(&(drv));                                                 \
-	}
+	}                                                                                          \
+	static void drv_driver_register_##drv(void) /* the caller's ';' ends this */
 
 /*
  * drv_open() with the driver named `driver` (registered or built in),

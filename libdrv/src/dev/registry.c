@@ -24,8 +24,14 @@ static struct entry registered[MAX_REGISTERED]; /* oldest first */
 static unsigned nregistered;
 static struct entry builtin[] = { { &dsim_driver, 0 }, { &edu_driver, 0 } };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
-/* Why the last DRV_DRIVER_REGISTER failed: its constructor has no one to tell. */
+/*
+ * Why the last registration that left a driver out failed, for drv_open's
+ * message: DRV_DRIVER_REGISTER's constructor has no one else to tell. A
+ * name already registered left nothing out; registering the name later
+ * clears it.
+ */
 static char register_failure[256];
+static char failed_name[sizeof(((struct drv_info *)0)->driver)];
 
 /* Every entry in match order: registered newest first, then built in. */
 static struct entry *entry_at(unsigned i)
@@ -118,10 +124,14 @@ DRV_API int drv_driver_register(const struct drv_driver *drv)
 	if (!err && nregistered == MAX_REGISTERED)
 		err = drv_fail(-ENOSPC, "%u drivers are registered, the most libdrv holds",
 			       MAX_REGISTERED);
-	if (!err)
+	if (!err) {
 		registered[nregistered++] = (struct entry){ drv, 0 };
-	else
+		if (strcmp(failed_name, drv->name) == 0)
+			register_failure[0] = failed_name[0] = '\0';
+	} else if (err != -EEXIST) {
 		snprintf(register_failure, sizeof(register_failure), "%s", drv_errmsg());
+		snprintf(failed_name, sizeof(failed_name), "%s", drv && drv->name ? drv->name : "");
+	}
 	pthread_mutex_unlock(&lock);
 	return err;
 }

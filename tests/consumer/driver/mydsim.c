@@ -503,4 +503,4 @@ const struct drv_driver mydsim_driver = {
 	.irq_enable = mydsim_irq_enable,
 };
 
-DRV_DRIVER_REGISTER(mydsim_driver)
+DRV_DRIVER_REGISTER(mydsim_driver);
