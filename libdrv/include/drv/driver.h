@@ -388,10 +388,10 @@ DRV_API int drv_dev_dma_alloc(drv_dev *dev, size_t len, size_t align, drv_buf **
 struct drv_queue_view {
 	void *priv;
 	drv_dev *dev;
-	unsigned id;     /* hardware queue index, below drv_dev_info()->max_queues */
-	unsigned depth;  /* requests in flight at most: drv_request_index() is below */
-	unsigned max_sg; /* bus segments a request may carry */
-};
+	unsigned id;          /* hardware queue index, below drv_dev_info()->max_queues */
+	unsigned depth;       /* requests in flight at most: drv_request_index() is below */
+	unsigned max_sg;      /* bus segments a request may carry */
+} __attribute__((may_alias)); /* read over libdrv's own struct drv_queue */
 
 /* The queue's view; the helpers below read it. */
 static inline const struct drv_queue_view *drv_queue_view_of(const drv_queue *q)
