@@ -22,10 +22,9 @@
 
 #include "edu_regs.h"
 
-#define EDU_QUEUE_DEPTH 64
 #define EDU_EVENT_BACKLOG 16
-/* Longest a transfer may take in wall-clock time on a slow emulator. */
-#define EDU_QUIESCE_NS (5ull * 1000 * 1000 * 1000)
+/* Longest a transfer may take in wall-clock time: 50 times its virtual time on a slow emulator. */
+#define EDU_QUIESCE_NS (50ull * EDU_DMA_TIME_MS * 1000 * 1000)
 
 struct edu_dev {
 	volatile uint8_t *bar;

@@ -41,13 +41,18 @@ mkdir -p "$tmp/moved"
 mv "$tmp/installed" "$prefix"
 export LD_LIBRARY_PATH=$prefix/$LIBDIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 
+# cmake_build SOURCE_DIR BUILD_DIR: a find_package(libdrv) build against $prefix.
+cmake_build() {
+	quiet "$CMAKE" -S "$1" -B "$2" -DCMAKE_PREFIX_PATH="$prefix" \
+		-DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CONSUMER_CFLAGS" \
+		-DCMAKE_EXE_LINKER_FLAGS="$CONSUMER_LDFLAGS"
+	grep -qx "libdrv_DIR:PATH=$prefix/$LIBDIR/cmake/libdrv" "$2/CMakeCache.txt" ||
+		fail "find_package did not take libdrv from $prefix for $1"
+	quiet "$CMAKE" --build "$2"
+}
+
 step "find_package(libdrv) with CMAKE_PREFIX_PATH=$prefix"
-quiet "$CMAKE" -S "$PROJECT_DIR" -B "$tmp/cmake-build" -DCMAKE_PREFIX_PATH="$prefix" \
-	-DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CONSUMER_CFLAGS" \
-	-DCMAKE_EXE_LINKER_FLAGS="$CONSUMER_LDFLAGS"
-grep -qx "libdrv_DIR:PATH=$prefix/$LIBDIR/cmake/libdrv" "$tmp/cmake-build/CMakeCache.txt" ||
-	fail "find_package did not take libdrv from $prefix"
-quiet "$CMAKE" --build "$tmp/cmake-build"
+cmake_build "$PROJECT_DIR" "$tmp/cmake-build"
 check_ok "$tmp/cmake-build/consumer"
 check_ok "$tmp/cmake-build/consumer_static"
 step "without libdrv-sim, sim:inproc is refused with a message saying what to link"
@@ -81,12 +86,7 @@ quiet "$CC" -std=c11 -Wall -Wextra -Werror $CONSUMER_CFLAGS -o "$tmp/consumer-pc
 check_ok "$tmp/consumer-pc"
 
 step "an outside driver: find_package(libdrv) build of $DRIVER_DIR"
-quiet "$CMAKE" -S "$DRIVER_DIR" -B "$tmp/driver-build" -DCMAKE_PREFIX_PATH="$prefix" \
-	-DCMAKE_C_COMPILER="$CC" -DCMAKE_C_FLAGS="$CONSUMER_CFLAGS" \
-	-DCMAKE_EXE_LINKER_FLAGS="$CONSUMER_LDFLAGS"
-grep -qx "libdrv_DIR:PATH=$prefix/$LIBDIR/cmake/libdrv" "$tmp/driver-build/CMakeCache.txt" ||
-	fail "find_package did not take libdrv from $prefix for the driver project"
-quiet "$CMAKE" --build "$tmp/driver-build"
+cmake_build "$DRIVER_DIR" "$tmp/driver-build"
 check_ok "$tmp/driver-build/consumer_driver"
 
 step "an outside driver: pkg-config build of $DRIVER_DIR"

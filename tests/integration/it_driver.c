@@ -239,35 +239,35 @@ static void opened_driver(const char *want)
 	assert_int_equal(drv_close(dev), 0);
 }
 
+/* Which driver drv_open picks while loop is registered with `ids`. */
+static void opened_with_loop_ids(const struct drv_pci_id *ids, const char *want)
+{
+	loop_driver.ids = ids;
+	assert_int_equal(drv_driver_register(&loop_driver), 0);
+	opened_driver(want);
+	assert_int_equal(drv_driver_unregister(&loop_driver), 0);
+}
+
 static void test_match_by_ids(void **state)
 {
 	(void)state;
 	opened_driver("dsim");
-
 	/* A registered driver naming the function wins over libdrv's own. */
 	static const struct drv_pci_id exact[] = { { DSIM_PCI_VENDOR, DSIM_PCI_DEVICE, 0, 0 },
 						   { 0 } };
-	loop_driver.ids = exact;
-	assert_int_equal(drv_driver_register(&loop_driver), 0);
-	opened_driver("loop");
-	assert_int_equal(drv_driver_unregister(&loop_driver), 0);
-
+	opened_with_loop_ids(exact, "loop");
+	static const struct drv_pci_id other[] = { { DSIM_PCI_VENDOR, DSIM_PCI_DEVICE + 1, 0, 0 },
+						   { 0 } };
+	opened_with_loop_ids(other, "dsim");
 	/* Class matching: memory controller (05), RAM (00) is what the function is. */
 	static const struct drv_pci_id ram[] = {
 		{ DRV_PCI_ANY_ID, DRV_PCI_ANY_ID, 0x050000, 0xffff00 }, { 0 }
 	};
-	loop_driver.ids = ram;
-	assert_int_equal(drv_driver_register(&loop_driver), 0);
-	opened_driver("loop");
-	assert_int_equal(drv_driver_unregister(&loop_driver), 0);
-
+	opened_with_loop_ids(ram, "loop");
 	static const struct drv_pci_id storage[] = {
 		{ DRV_PCI_ANY_ID, DRV_PCI_ANY_ID, 0x010000, 0xff0000 }, { 0 }
 	};
-	loop_driver.ids = storage;
-	assert_int_equal(drv_driver_register(&loop_driver), 0);
-	opened_driver("dsim");
-	assert_int_equal(drv_driver_unregister(&loop_driver), 0);
+	opened_with_loop_ids(storage, "dsim");
 }
 
 static void test_driver_probe_failure_is_clean(void **state)

@@ -7,8 +7,7 @@
 
 #include "bus.h"
 
-#define DRV_PCI_VENDOR_ID 0x00
-#define DRV_PCI_DEVICE_ID 0x02
+#define DRV_PCI_VENDOR_ID 0x00 /* the device id follows: both in one 32-bit read */
 #define DRV_PCI_COMMAND 0x04
 #define DRV_PCI_CLASS_REVISION 0x08 /* revision id, then the 24-bit class code */
 #define DRV_PCI_CMD_MEMORY 0x0002u
