@@ -441,13 +441,13 @@ DRV_API const struct drv_queue_opts *drv_queue_options(const drv_queue *q);
 DRV_API void drv_queue_set_vector(drv_queue *q, unsigned vector);
 
 /*
- * Reports the completion of the request with `tag` (from reap, or from
- * post/abort for requests that finish at once); the queue lock is held
- * there. The tag is checked against the queue's requests (index,
- * generation, state): one that matches nothing is counted in
- * stats.rejected and returns -EPROTO, touching no request, so a device
- * that repeats or invents tags cannot complete a request twice. status is
- * 0 or -errno (the driver translates its device's codes), result the
+ * Reports the completion of the request with `tag`, from reap or abort
+ * (never from post: the request is not pending until post returns; one
+ * that needs no device time completes on the next reap, and irq_enable
+ * reports it as waiting); the queue lock is held there. The tag is checked against the queue's
+ * requests (index, generation, state): one that matches nothing is counted in stats.rejected and
+ * returns -EPROTO, touching no request, so a device that repeats or invents tags cannot complete a
+ * request twice. status is 0 or -errno (the driver translates its device's codes), result the
  * request's result, result_flags DRV_RESULT_*.
  */
 DRV_API int drv_queue_complete(drv_queue *q, uint32_t tag, int status, uint64_t result,
