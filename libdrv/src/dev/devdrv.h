@@ -43,6 +43,7 @@ struct drv_dev {
 /* The drivers libdrv carries (drivers/): known without registration. */
 extern const struct drv_driver dsim_driver;
 extern const struct drv_driver edu_driver;
+extern const struct drv_driver nvme_driver;
 
 /*
  * dev/registry.c. Picks the driver for dev (by `name` when not NULL, else

@@ -22,7 +22,7 @@ struct entry {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct entry registered[MAX_REGISTERED]; /* oldest first */
 static unsigned nregistered;
-static struct entry builtin[] = { { &dsim_driver, 0 }, { &edu_driver, 0 } };
+static struct entry builtin[] = { { &dsim_driver, 0 }, { &edu_driver, 0 }, { &nvme_driver, 0 } };
 #define NBUILTIN (sizeof(builtin) / sizeof(builtin[0]))
 /*
  * Why the last registration that left a driver out failed, for drv_open's

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NVMe I/O queue pairs: each libdrv queue owns one submission and one
+ * completion queue (NVMe 1.4, 4.1), created with the admin commands of
+ * 5.4 and 5.5. A request becomes one Read, Write or Flush command whose
+ * data pointer is a PRP list built from the request's bus segments (4.3);
+ * the completion's command identifier names the request.
+ *
+ * Command identifiers: the request's index in the queue in the low bits,
+ * the low bits of its tag's generation above, so a completion that names a
+ * command already finished (a stale or repeated CID) does not match the
+ * request that reuses the index.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nvme.h"
+
+/* What the driver remembers of a posted request, by its index. */
+struct nvme_slot {
+	uint32_t tag;
+	uint32_t len;
+	drv_buf *prp_list;
+	uint64_t *prp;
+};
+
+struct nvme_queue {
+	struct nvme_ctrl *c;
+	unsigned qid, depth;
+	uint32_t entries; /* of both queues, a power of two */
+	drv_buf *sq_buf, *cq_buf;
+	struct nvme_sqe *sq;
+	struct nvme_cqe *cq;
+	struct drv_sq_ring ring; /* head learnt from each completion's SQ head */
+	uint32_t cq_head;
+	uint16_t phase;
+	unsigned index_bits; /* CID bits that hold the request index */
+	bool sq_created, cq_created;
+	uint32_t posted_to_sq; /* submission entries since the last commit */
+	unsigned prp_entries;  /* room in each request's PRP list */
+	/* Requests that need no device time (NOP), completed by the next reap. */
+	uint32_t *instant;
+	unsigned ninstant;
+	struct nvme_slot *slots;
+};
+
+static uint16_t cid_of(const struct nvme_queue *nq, uint32_t tag)
+{
+	uint32_t gen = tag >> DRV_TAG_INDEX_BITS;
+	return (uint16_t)(drv_tag_index(tag) | gen << nq->index_bits);
+}
+
+/* ---- Creating and deleting the queue pair (5.4, 5.5, 5.6, 5.7) ----------------- */
+
+static int delete_queue(struct nvme_queue *nq, uint8_t opcode, const char *what)
+{
+	struct nvme_sqe cmd = { .opcode = opcode, .cdw10 = nq->qid };
+	return nvme_admin_sync(nq->c, &cmd, NULL, what);
+}
+
+static int create_pair(drv_queue *q, struct nvme_queue *nq)
+{
+	struct nvme_ctrl *c = nq->c;
+	bool irq = drv_queue_options(q)->cmode != DRV_CMODE_POLL && c->vectors > 0;
+	/* Vector 0 is the admin queue's; each I/O queue has its own when there are enough. */
+	unsigned vector = c->vectors > 1 ? 1 + (nq->qid - 1) % (c->vectors - 1) : 0;
+	drv_queue_set_vector(q, vector);
+	struct nvme_sqe cmd = { .opcode = NVME_ADMIN_CREATE_CQ,
+				.cdw10 = NVME_QUEUE_CDW10(nq->qid, nq->entries),
+				.cdw11 =
+				    NVME_CQ_PC | (irq ? NVME_CQ_IEN | NVME_CQ_IV(vector) : 0) };
+	cmd.dptr[0] = drv_buf_bus(nq->cq_buf);
+	int err = nvme_admin_sync(c, &cmd, NULL, "Create I/O Completion Queue");
+	if (err)
+		return err;
+	nq->cq_created = true;
+	cmd = (struct nvme_sqe){ .opcode = NVME_ADMIN_CREATE_SQ,
+				 .cdw10 = NVME_QUEUE_CDW10(nq->qid, nq->entries),
+				 .cdw11 = NVME_SQ_PC | NVME_SQ_CQID(nq->qid) };
+	cmd.dptr[0] = drv_buf_bus(nq->sq_buf);
+	err = nvme_admin_sync(c, &cmd, NULL, "Create I/O Submission Queue");
+	nq->sq_created = !err;
+	return err;
+}
+
+static void queue_free(struct nvme_queue *nq)
+{
+	bool alive = nq->c && drv_dev_alive(nq->c->dev) == 0;
+	/* Deleting the submission queue ends what is outstanding on it (5.6). */
+	if (nq->sq_created && alive)
+		(void)delete_queue(nq, NVME_ADMIN_DELETE_SQ, "Delete I/O Submission Queue");
+	if (nq->cq_created && alive)
+		(void)delete_queue(nq, NVME_ADMIN_DELETE_CQ, "Delete I/O Completion Queue");
+	if (nq->slots)
+		for (unsigned i = 0; i < nq->depth; i++)
+			drv_buf_free(nq->slots[i].prp_list);
+	free(nq->slots);
+	free(nq->instant);
+	drv_buf_free(nq->sq_buf);
+	drv_buf_free(nq->cq_buf);
+	free(nq);
+}
+
+static int alloc_memory(struct nvme_queue *nq, drv_dev *dev)
+{
+	int err =
+	    drv_dev_dma_alloc(dev, nq->entries * sizeof(struct nvme_sqe), NVME_PAGE, &nq->sq_buf);
+	if (!err)
+		err = drv_dev_dma_alloc(dev, nq->entries * sizeof(struct nvme_cqe), NVME_PAGE,
+					&nq->cq_buf);
+	if (err)
+		return err;
+	nq->sq = drv_buf_addr(nq->sq_buf);
+	nq->cq = drv_buf_addr(nq->cq_buf);
+	nq->slots = calloc(nq->depth, sizeof(*nq->slots));
+	nq->instant = calloc(nq->depth, sizeof(*nq->instant));
+	if (!nq->slots || !nq->instant)
+		return drv_fail(-ENOMEM, "out of memory for an NVMe queue of depth %u", nq->depth);
+	/* A list of this size, aligned to its size, never crosses a page (4.3). */
+	size_t list_bytes = 64;
+	while (list_bytes < (nq->c->max_transfer / NVME_PAGE) * sizeof(uint64_t))
+		list_bytes *= 2;
+	nq->prp_entries = (unsigned)(list_bytes / sizeof(uint64_t));
+	for (unsigned i = 0; i < nq->depth && !err; i++) {
+		err = drv_dev_dma_alloc(dev, list_bytes, list_bytes, &nq->slots[i].prp_list);
+		if (!err)
+			nq->slots[i].prp = drv_buf_addr(nq->slots[i].prp_list);
+	}
+	return err;
+}
+
+int nvme_queue_create(drv_queue *q)
+{
+	drv_dev *dev = drv_queue_dev(q);
+	struct nvme_queue *nq = calloc(1, sizeof(*nq));
+	if (!nq)
+		return drv_fail(-ENOMEM, "out of memory creating an NVMe queue");
+	nq->c = drv_dev_priv(dev);
+	nq->qid = drv_queue_id(q) + 1;
+	nq->depth = drv_queue_depth(q);
+	nq->entries = 2;
+	while (nq->entries < nq->depth + 1)
+		nq->entries *= 2;
+	nq->ring.size = nq->entries;
+	nq->phase = NVME_STATUS_PHASE;
+	while ((1u << nq->index_bits) < nq->depth)
+		nq->index_bits++;
+	int err = alloc_memory(nq, dev);
+	if (!err)
+		err = create_pair(q, nq);
+	if (err) {
+		queue_free(nq);
+		return err;
+	}
+	drv_queue_set_priv(q, nq);
+	return 0;
+}
+
+/* On drv_close this runs after remove(): the controller is disabled and gone. */
+void nvme_queue_destroy(drv_queue *q)
+{
+	struct nvme_queue *nq = drv_queue_priv(q);
+	if (!drv_dev_priv(drv_queue_dev(q)))
+		nq->c = NULL;
+	queue_free(nq);
+	drv_queue_set_priv(q, NULL);
+}
+
+/* ---- Requests (6.9 Read, 6.15 Write, 6.8 Flush) ---------------------------------- */
+
+/*
+ * Fills PRP1/PRP2 (4.3): the first entry may start inside a page, every
+ * other one is a whole page, so every segment but the first must start on
+ * a page and every segment but the last must end on one.
+ */
+static int build_prps(const struct nvme_queue *nq, struct nvme_slot *slot,
+		      const struct drv_request *r, struct nvme_sqe *e)
+{
+	uint64_t first = r->seg[0].bus;
+	unsigned n = 0;
+	for (unsigned i = 0; i < r->nseg; i++) {
+		uint64_t bus = r->seg[i].bus, end = bus + r->seg[i].len;
+		if ((i > 0 && bus % NVME_PAGE) || (i + 1 < r->nseg && end % NVME_PAGE) || (bus & 3))
+			return drv_fail(
+			    -EINVAL,
+			    "NVMe data must be pages, but for the start of the first and "
+			    "the end of the last segment (segment %u is at 0x%llx, %u "
+			    "bytes): use buffers from drv_buf_alloc or plain memory",
+			    i, (unsigned long long)bus, r->seg[i].len);
+		/* The pages after the one the first entry points into. */
+		for (uint64_t page = (bus & ~(uint64_t)(NVME_PAGE - 1)) + (i == 0 ? NVME_PAGE : 0);
+		     page < end; page += NVME_PAGE) {
+			if (n == nq->prp_entries)
+				return drv_fail(-E2BIG,
+						"NVMe request of %u bytes spans too many pages",
+						r->len);
+			slot->prp[n++] = page;
+		}
+	}
+	e->dptr[0] = first;
+	e->dptr[1] = n == 0 ? 0 : n == 1 ? slot->prp[0] : drv_buf_bus(slot->prp_list);
+	return 0;
+}
+
+static int check_range(const struct nvme_queue *nq, const struct drv_request *r)
+{
+	uint32_t block = 1u << nq->c->lba_shift;
+	if (r->len == 0 || r->len % block || r->offset % block)
+		return drv_fail(
+		    -EINVAL,
+		    "NVMe transfers whole blocks of %u bytes: offset %llu and length %u "
+		    "must be multiples of it (and the length not 0)",
+		    block, (unsigned long long)r->offset, r->len);
+	uint64_t capacity = nq->c->nsze << nq->c->lba_shift;
+	if (r->offset >= capacity || r->len > capacity - r->offset)
+		return drv_fail(-ERANGE, "NVMe namespace holds %llu bytes: [%llu, +%u) is past it",
+				(unsigned long long)capacity, (unsigned long long)r->offset,
+				r->len);
+	return 0;
+}
+
+int nvme_post(drv_queue *q, const struct drv_request *r)
+{
+	struct nvme_queue *nq = drv_queue_priv(q);
+	unsigned index = drv_request_index(r);
+	struct nvme_slot *slot = &nq->slots[index];
+	if (r->op == DRV_OP_NOP) {
+		nq->instant[nq->ninstant++] = r->tag;
+		return 0;
+	}
+	if (r->op != DRV_OP_READ && r->op != DRV_OP_WRITE && r->op != DRV_OP_FLUSH)
+		return drv_fail(-EOPNOTSUPP, "the NVMe driver does not support request op %u yet",
+				r->op);
+	if (!drv_sq_room(&nq->ring))
+		return -EAGAIN; /* only a controller that stopped fetching gets here */
+	struct nvme_sqe *e = &nq->sq[drv_sq_index(&nq->ring)];
+	memset(e, 0, sizeof(*e));
+	e->nsid = NVME_NSID;
+	if (r->op == DRV_OP_FLUSH) {
+		e->opcode = NVME_CMD_FLUSH;
+	} else {
+		int err = check_range(nq, r);
+		if (!err)
+			err = build_prps(nq, slot, r, e);
+		if (err)
+			return err;
+		uint64_t slba = r->offset >> nq->c->lba_shift;
+		e->opcode = r->op == DRV_OP_READ ? NVME_CMD_READ : NVME_CMD_WRITE;
+		e->cdw10 = (uint32_t)slba;
+		e->cdw11 = (uint32_t)(slba >> 32);
+		e->cdw12 = (r->len >> nq->c->lba_shift) - 1;
+	}
+	e->cid = cid_of(nq, r->tag);
+	slot->tag = r->tag;
+	slot->len = r->op == DRV_OP_FLUSH ? 0 : r->len;
+	drv_sq_push(&nq->ring);
+	nq->posted_to_sq++;
+	return 0;
+}
+
+unsigned nvme_commit(drv_queue *q)
+{
+	struct nvme_queue *nq = drv_queue_priv(q);
+	if (!nq->posted_to_sq)
+		return 0; /* NOPs only */
+	nq->posted_to_sq = 0;
+	nvme_ring(nq->c, nq->qid, false, drv_sq_index(&nq->ring));
+	return 1;
+}
+
+static bool cq_ready(const struct nvme_queue *nq)
+{
+	const struct nvme_cqe *e = &nq->cq[nq->cq_head];
+	return (__atomic_load_n(&e->status, __ATOMIC_ACQUIRE) & NVME_STATUS_PHASE) == nq->phase;
+}
+
+int nvme_reap(drv_queue *q, unsigned budget)
+{
+	struct nvme_queue *nq = drv_queue_priv(q);
+	unsigned n = 0;
+	for (; n < budget && nq->ninstant; n++)
+		(void)drv_queue_complete(q, nq->instant[--nq->ninstant], 0, 0, 0);
+	unsigned consumed = 0;
+	while (n < budget && cq_ready(nq)) {
+		struct nvme_cqe e = nq->cq[nq->cq_head];
+		if (++nq->cq_head == nq->entries) {
+			nq->cq_head = 0;
+			nq->phase ^= NVME_STATUS_PHASE;
+		}
+		consumed++;
+		n++;
+		if (e.sq_id != nq->qid)
+			continue; /* not ours: nothing to complete */
+		drv_sq_consumed(&nq->ring, e.sq_head);
+		unsigned index = e.cid & ((1u << nq->index_bits) - 1);
+		const struct nvme_slot *slot = index < nq->depth ? &nq->slots[index] : NULL;
+		/* A CID that is not the one posted for this index names no pending request. */
+		uint32_t tag = slot && cid_of(nq, slot->tag) == e.cid ? slot->tag : UINT32_MAX;
+		int status = nvme_status_errno(e.status);
+		uint32_t result = status || !slot ? 0 : slot->len; /* bytes moved */
+		(void)drv_queue_complete(q, tag, status, result, 0);
+	}
+	if (consumed) {
+		nvme_ring(nq->c, nq->qid, true, nq->cq_head);
+		return (int)n;
+	}
+	if (n)
+		return (int)n;
+	int err = nvme_ctrl_failed(nq->c);
+	return err ? err : 0;
+}
+
+bool nvme_irq_enable(drv_queue *q, bool on)
+{
+	/* NVMe masks no single queue's interrupt; report work already waiting. */
+	struct nvme_queue *nq = drv_queue_priv(q);
+	return on && (nq->ninstant || cq_ready(nq));
+}
