@@ -29,6 +29,8 @@ struct options {
 static void usage(void)
 {
 	printf("Usage: " PROG " [OPTIONS]\n"
+	       "libdrv example: several reads pending at once, then waited for together.\n"
+	       "\n"
 	       "Writes one line of text per buffer into the device, submits one read per\n"
 	       "buffer without waiting, then waits for all of them and prints each buffer\n"
 	       "with its completion time.\n"
@@ -43,7 +45,9 @@ static void usage(void)
 	       "                   memory copied through a bounce buffer (buffered I/O)\n"
 	       "  --serial         one request at a time on a sim:inproc device (units=1):\n"
 	       "                   completions arrive one per latency period\n"
-	       "  --help           show this help\n");
+	       "  --help           show this help\n"
+	       "\n"
+	       "Exit status: 0 success, 1 runtime failure, 2 bad arguments.\n");
 }
 
 static void parse_args(int argc, char **argv, struct options *o)

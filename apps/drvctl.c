@@ -21,6 +21,11 @@
 static void usage(void)
 {
 	printf("Usage: " PROG " COMMAND [ARGS]\n"
+#ifdef DRVCTL_HAVE_PCI
+	       "Describes libdrv devices, lists PCI functions and hands them to libdrv.\n"
+#else
+	       "Describes libdrv devices.\n"
+#endif
 	       "\n"
 	       "Commands:\n"
 	       "  info [DEVICE] [--json]   describe a device (default " APP_DEFAULT_DEVICE ")\n"
@@ -30,7 +35,9 @@ static void usage(void)
 	       "  unbind ADDR              give a PCI function back to its previous driver\n"
 #endif
 	       "\n"
-	       "Run '" PROG " COMMAND --help' for a command's options.\n");
+	       "Run '" PROG " COMMAND --help' for a command's options.\n"
+	       "\n"
+	       "Exit status: 0 success, 1 runtime failure, 2 bad arguments.\n");
 }
 
 static void info_usage(void)

@@ -21,7 +21,10 @@ static void list_usage(void)
 	printf("Usage: drvctl list [--json]\n"
 	       "Lists PCI functions: address, vendor:device, names, class, bound driver,\n"
 	       "IOMMU group (- without an IOMMU), and the libdrv driver that can drive it.\n"
-	       "  --json   print a JSON array\n");
+	       "\n"
+	       "Options:\n"
+	       "  --json   print a JSON array\n"
+	       "  --help   show this help\n");
 }
 
 static void bind_usage(void)
@@ -29,14 +32,20 @@ static void bind_usage(void)
 	printf("Usage: drvctl bind ADDR uio|vfio [--force]\n"
 	       "Hands PCI function ADDR (DDDD:BB:DD.F) to uio_pci_generic (open it as\n"
 	       "uio:ADDR) or vfio-pci (vfio:ADDR), remembering its previous driver.\n"
-	       "  --force  take it even from a kernel driver that is using it\n");
+	       "\n"
+	       "Options:\n"
+	       "  --force  take it even from a kernel driver that is using it\n"
+	       "  --help   show this help\n");
 }
 
 static void unbind_usage(void)
 {
 	printf("Usage: drvctl unbind ADDR\n"
 	       "Takes ADDR from uio_pci_generic / vfio-pci and gives it back to the driver\n"
-	       "it had before `drvctl bind`.\n");
+	       "it had before `drvctl bind`.\n"
+	       "\n"
+	       "Options:\n"
+	       "  --help   show this help\n");
 }
 
 static void print_json(const struct drv_pci_dev *d, int n)

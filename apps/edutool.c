@@ -50,7 +50,9 @@ static void usage(void)
 	       "  --help                show this help\n"
 	       "\n"
 	       "Limits: a transfer is 1-4095 bytes with offset + size <= 4095 (QEMU 7.2 stops\n"
-	       "the VM on a 4096-byte transfer); RAISE values must not use bits 0x1 and 0x100.\n");
+	       "the VM on a 4096-byte transfer); RAISE values must not use bits 0x1 and 0x100.\n"
+	       "\n"
+	       "Exit status: 0 success, 1 runtime failure, 2 bad arguments.\n");
 }
 
 static double ms_between(uint64_t from_ns, uint64_t to_ns)

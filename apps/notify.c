@@ -47,6 +47,8 @@ struct tally {
 static void usage(void)
 {
 	printf("Usage: " PROG " [OPTIONS]\n"
+	       "libdrv example: device events delivered to parked WAIT_EVENT requests.\n"
+	       "\n"
 	       "Parks WAIT_EVENT requests in the device and prints each event's payload as\n"
 	       "the request completes, parking it again for the next event. SIGINT or\n"
 	       "SIGTERM cancels the parked requests and exits cleanly.\n"
@@ -62,7 +64,10 @@ static void usage(void)
 	       "  --help            show this help\n"
 	       "\n"
 	       "With --device sim:/path.sock, raise events with:\n"
-	       "  devsim event --socket /path.sock \"text\"\n");
+	       "  devsim event --socket /path.sock \"text\"\n"
+	       "\n"
+	       "Exit status: 0 success, 1 runtime failure (also: --timeout passed before\n"
+	       "--count events), 2 bad arguments.\n");
 }
 
 static void parse_args(int argc, char **argv, struct options *o)

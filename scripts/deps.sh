@@ -4,7 +4,8 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config libpci-dev liburing-dev libcmocka-dev clang
-	clang-format qemu-system-x86 busybox-static cpio xz-utils python3 pci.ids groff-base)
+	clang-format qemu-system-x86 busybox-static cpio xz-utils python3 pci.ids groff-base
+	debhelper dpkg-dev lintian man-db)
 
 missing=()
 for p in "${packages[@]}"; do

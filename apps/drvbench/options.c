@@ -11,7 +11,7 @@
 #define PROG "drvbench"
 
 static const char usage_text[] =
-    "Usage: drvbench [options]\n"
+    "Usage: drvbench [OPTIONS]\n"
     "Measures libdrv request throughput, latency and CPU cost per request.\n"
     "\n"
     "Workload:\n"

@@ -19,16 +19,27 @@
 #define EXIT_USAGE 2
 
 static const char usage_main[] =
-    "usage: devsim COMMAND [OPTIONS]\n"
-    "  serve  --socket PATH [options]   run the dsim device on a unix socket\n"
-    "  event  --socket PATH TEXT        raise a device event with payload TEXT\n"
-    "  stats  --socket PATH [--json]    print the device's statistics\n"
-    "  ivshmem --socket PATH --guest-ram FILE [options]\n"
+    "Usage: devsim COMMAND [OPTIONS]\n"
+    "Runs dsim, the simulated PCI device of libdrv, and talks to a running one.\n"
+    "\n"
+    "Commands:\n"
+    "  serve --socket PATH [OPTIONS]    run the dsim device on a unix socket\n"
+    "  event --socket PATH TEXT         raise a device event with payload TEXT\n"
+    "  stats --socket PATH [--json]     print the device's statistics\n"
+    "  ivshmem --socket PATH --guest-ram FILE [OPTIONS]\n"
     "                                   serve the device to a QEMU guest (ivshmem)\n"
-    "Run `devsim COMMAND --help` for a command's options.\n";
+    "\n"
+    "Run `devsim COMMAND --help` for a command's options.\n"
+    "\n"
+    "Exit status: 0 success (serve and ivshmem: stopped by SIGINT or SIGTERM),\n"
+    "1 runtime failure, 2 bad arguments.\n";
 
 static const char usage_serve[] =
-    "usage: devsim serve --socket PATH [options]\n"
+    "Usage: devsim serve --socket PATH [OPTIONS]\n"
+    "Runs the dsim device and serves it to libdrv clients (sim:PATH) on a unix\n"
+    "socket, one client at a time.\n"
+    "\n"
+    "Options:\n"
     "  --socket PATH      unix socket to serve (created with mode 0600)\n"
     "  --capacity SIZE    storage bytes, e.g. 64M, 1G (default 64M)\n"
     "  --backing FILE     keep storage in FILE (created if missing; persists)\n"
@@ -39,13 +50,27 @@ static const char usage_serve[] =
     "  --bandwidth RATE   bytes per second, e.g. 500M (default unlimited)\n"
     "  --units N          requests serviced in parallel (default 0 = unlimited)\n"
     "  --poll             the device polls SQ tails from reset on (POLL_MODE=1)\n"
+    "  --help             show this help\n"
+    "\n"
     "SIGINT/SIGTERM stop the device and remove the socket file.\n";
 
-static const char usage_event[] = "usage: devsim event --socket PATH TEXT\n"
-				  "  raises an event whose payload is TEXT (at most 256 bytes)\n";
+static const char usage_event[] =
+    "Usage: devsim event --socket PATH TEXT\n"
+    "Raises an event whose payload is TEXT (at most 256 bytes) in the device\n"
+    "served at PATH; a parked WAIT_EVENT request receives it.\n"
+    "\n"
+    "Options:\n"
+    "  --socket PATH   the socket given to serve, or ivshmem's control socket\n"
+    "  --help          show this help\n";
 
-static const char usage_stats[] = "usage: devsim stats --socket PATH [--json]\n"
-				  "  prints the device's statistics counters\n";
+static const char usage_stats[] =
+    "Usage: devsim stats --socket PATH [--json]\n"
+    "Prints the statistics counters of the device served at PATH.\n"
+    "\n"
+    "Options:\n"
+    "  --socket PATH   the socket given to serve, or ivshmem's control socket\n"
+    "  --json          print one JSON object instead of text\n"
+    "  --help          show this help\n";
 
 static int usage_error(const char *usage, const char *fmt, const char *arg)
 {
