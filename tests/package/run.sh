@@ -42,6 +42,9 @@ if [ "${KEEP:-0}" = 1 ]; then
 else
 	trap 'rm -rf "$tmp"' EXIT
 fi
+# lintian and the build leave their own temporary files in here too.
+mkdir "$tmp/tmp"
+export TMPDIR=$tmp/tmp
 root=$tmp/root
 triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 lib=$root/usr/lib/$triplet
