@@ -12,7 +12,6 @@
 
 #include "nvme.h"
 
-#define ADMIN_TIMEOUT_NS (10ull * 1000 * 1000 * 1000)
 #define READY_TIMEOUT_MAX_NS (60ull * 1000 * 1000 * 1000)
 
 static const char *address(const struct nvme_ctrl *c)
@@ -60,69 +59,6 @@ int nvme_status_errno(uint16_t status)
 	return -EIO;
 }
 
-/* ---- Admin queue ------------------------------------------------------------ */
-
-struct admin_wait {
-	struct nvme_ctrl *c;
-	uint16_t cid;
-	struct nvme_cqe cqe;
-};
-
-/* Consumes admin completions until the one for w->cid; others are stray and dropped. */
-static int admin_done(void *arg)
-{
-	struct admin_wait *w = arg;
-	struct nvme_admin *a = &w->c->admin;
-	for (;;) {
-		const struct nvme_cqe *e = &a->cq[a->cq_head];
-		uint16_t status = __atomic_load_n(&e->status, __ATOMIC_ACQUIRE);
-		if ((status & NVME_STATUS_PHASE) != a->phase) {
-			int err = nvme_ctrl_failed(w->c);
-			return err ? err : 0;
-		}
-		struct nvme_cqe cqe = *e;
-		if (++a->cq_head == NVME_ADMIN_ENTRIES) {
-			a->cq_head = 0;
-			a->phase ^= NVME_STATUS_PHASE;
-		}
-		nvme_ring(w->c, 0, true, a->cq_head);
-		if (cqe.cid == w->cid) {
-			w->cqe = cqe;
-			return 1;
-		}
-	}
-}
-
-int nvme_admin_sync(struct nvme_ctrl *c, struct nvme_sqe *cmd, uint32_t *result, const char *what)
-{
-	struct nvme_admin *a = &c->admin;
-	pthread_mutex_lock(&a->lock);
-	struct admin_wait w = { .c = c, .cid = a->next_cid++ };
-	cmd->cid = w.cid;
-	a->sq[a->sq_tail] = *cmd;
-	a->sq_tail = (a->sq_tail + 1) % NVME_ADMIN_ENTRIES;
-	nvme_ring(c, 0, false, a->sq_tail);
-	int err = drv_dev_poll(c->dev, admin_done, &w, ADMIN_TIMEOUT_NS);
-	pthread_mutex_unlock(&a->lock);
-	if (err == 1) {
-		err = nvme_status_errno(w.cqe.status);
-		if (err)
-			return drv_fail(
-			    err, "NVMe %s at %s failed with status %#x (type %u, code %#x)", what,
-			    address(c), w.cqe.status >> 1, NVME_STATUS_SCT(w.cqe.status),
-			    NVME_STATUS_SC(w.cqe.status));
-		if (result)
-			*result = w.cqe.result;
-		return 0;
-	}
-	if (err == -ETIMEDOUT)
-		return drv_fail(err, "NVMe %s at %s got no answer in %llu s", what, address(c),
-				ADMIN_TIMEOUT_NS / 1000000000ull);
-	return err == -ENODEV
-		   ? drv_fail(err, "NVMe controller at %s went away during %s", address(c), what)
-		   : err;
-}
-
 /* ---- Enable and disable (7.6.1, 7.6.2) -------------------------------------- */
 
 static int wait_ready(struct nvme_ctrl *c, bool ready)
@@ -162,6 +98,8 @@ static int setup_admin_queue(struct nvme_ctrl *c)
 					NVME_PAGE, &a->cq_buf);
 	if (!err)
 		err = drv_dev_dma_alloc(c->dev, NVME_IDENTIFY_BYTES, NVME_PAGE, &c->scratch);
+	if (!err)
+		err = drv_dev_dma_alloc(c->dev, NVME_LOG_BYTES, NVME_PAGE, &a->log_buf);
 	if (err)
 		return err;
 	a->sq = drv_buf_addr(a->sq_buf);
@@ -251,6 +189,8 @@ static int identify_controller(struct nvme_ctrl *c, struct drv_info *info)
 		pages = 1u << mdts;
 	c->max_transfer = pages * NVME_PAGE;
 	c->sgl = (le32_at(id, NVME_ID_CTRL_SGLS) & 3) != 0;
+	unsigned aerl = id[NVME_ID_CTRL_AERL] + 1u;
+	c->aer_limit = aerl < NVME_AER_MAX ? aerl : NVME_AER_MAX;
 	return 0;
 }
 
@@ -317,7 +257,7 @@ static int describe(struct nvme_ctrl *c)
 	if (err)
 		return err;
 	info.hw_version = drv_mmio_rd32(c->regs, NVME_REG_VS);
-	info.features = DRV_FEAT_STORAGE | DRV_FEAT_SGL;
+	info.features = DRV_FEAT_STORAGE | DRV_FEAT_SGL | DRV_FEAT_EVENTS | DRV_FEAT_ABORT;
 	info.capacity = c->nsze << c->lba_shift;
 	info.max_queues = c->io_queues;
 	/* Queue sizes are powers of two (one entry stays empty): MQES + 1 entries at most. */
@@ -333,10 +273,8 @@ static int describe(struct nvme_ctrl *c)
 
 static void ctrl_free(struct nvme_ctrl *c)
 {
-	drv_buf_free(c->admin.sq_buf);
-	drv_buf_free(c->admin.cq_buf);
+	nvme_admin_fini(&c->admin);
 	drv_buf_free(c->scratch);
-	pthread_mutex_destroy(&c->admin.lock);
 	free(c);
 }
 
@@ -346,7 +284,7 @@ static int nvme_probe(drv_dev *dev)
 	if (!c)
 		return drv_fail(-ENOMEM, "out of memory probing an NVMe controller");
 	c->dev = dev;
-	pthread_mutex_init(&c->admin.lock, NULL);
+	nvme_admin_init(&c->admin);
 	volatile void *regs;
 	int err = drv_dev_map_bar(dev, 0, &regs, &c->regs_len);
 	if (!err && c->regs_len < NVME_REGS_MIN)
@@ -371,6 +309,8 @@ static int nvme_probe(drv_dev *dev)
 		err = n < 0 ? n : 0;
 		c->vectors = n > 0 ? (unsigned)n : 0;
 	}
+	if (!err)
+		err = nvme_admin_start_events(c, c->aer_limit);
 	if (err) {
 		if (c->regs && drv_dev_alive(dev) == 0)
 			(void)disable(c);
@@ -409,5 +349,6 @@ const struct drv_driver nvme_driver = {
 	.post = nvme_post,
 	.commit = nvme_commit,
 	.reap = nvme_reap,
+	.abort = nvme_abort,
 	.irq_enable = nvme_irq_enable,
 };

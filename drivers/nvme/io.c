@@ -43,7 +43,18 @@ struct nvme_queue {
 	uint32_t *instant;
 	unsigned ninstant;
 	struct nvme_slot *slots;
+	struct nvme_queue_admin admin; /* CONTROL and WAIT_EVENT requests */
 };
+
+struct nvme_queue_admin *nvme_queue_admin(struct nvme_queue *nq)
+{
+	return &nq->admin;
+}
+
+unsigned nvme_queue_qid(const struct nvme_queue *nq)
+{
+	return nq->qid;
+}
 
 static uint16_t cid_of(const struct nvme_queue *nq, uint32_t tag)
 {
@@ -97,6 +108,8 @@ static void queue_free(struct nvme_queue *nq)
 			drv_buf_free(nq->slots[i].prp_list);
 	free(nq->slots);
 	free(nq->instant);
+	free(nq->admin.mail);
+	free(nq->admin.parked);
 	drv_buf_free(nq->sq_buf);
 	drv_buf_free(nq->cq_buf);
 	free(nq);
@@ -115,7 +128,9 @@ static int alloc_memory(struct nvme_queue *nq, drv_dev *dev)
 	nq->cq = drv_buf_addr(nq->cq_buf);
 	nq->slots = calloc(nq->depth, sizeof(*nq->slots));
 	nq->instant = calloc(nq->depth, sizeof(*nq->instant));
-	if (!nq->slots || !nq->instant)
+	nq->admin.mail = calloc(nq->depth, sizeof(*nq->admin.mail));
+	nq->admin.parked = calloc(nq->depth, sizeof(*nq->admin.parked));
+	if (!nq->slots || !nq->instant || !nq->admin.mail || !nq->admin.parked)
 		return drv_fail(-ENOMEM, "out of memory for an NVMe queue of depth %u", nq->depth);
 	/* A list of this size, aligned to its size, never crosses a page (4.3). */
 	size_t list_bytes = 64;
@@ -146,6 +161,7 @@ int nvme_queue_create(drv_queue *q)
 	nq->phase = NVME_STATUS_PHASE;
 	while ((1u << nq->index_bits) < nq->depth)
 		nq->index_bits++;
+	nq->admin.q = q;
 	int err = alloc_memory(nq, dev);
 	if (!err)
 		err = create_pair(q, nq);
@@ -153,6 +169,9 @@ int nvme_queue_create(drv_queue *q)
 		queue_free(nq);
 		return err;
 	}
+	/* Waiters of CONTROL and WAIT_EVENT requests wake on the admin queue's vector. */
+	drv_queue_watch_vector(q, 0);
+	nvme_admin_attach(nq->c, nq);
 	drv_queue_set_priv(q, nq);
 	return 0;
 }
@@ -163,6 +182,8 @@ void nvme_queue_destroy(drv_queue *q)
 	struct nvme_queue *nq = drv_queue_priv(q);
 	if (!drv_dev_priv(drv_queue_dev(q)))
 		nq->c = NULL;
+	else
+		nvme_admin_detach(nq->c, nq);
 	queue_free(nq);
 	drv_queue_set_priv(q, NULL);
 }
@@ -174,9 +195,9 @@ void nvme_queue_destroy(drv_queue *q)
  * other one is a whole page, so every segment but the first must start on
  * a page and every segment but the last must end on one.
  */
-static int build_prps(const struct nvme_queue *nq, struct nvme_slot *slot,
-		      const struct drv_request *r, struct nvme_sqe *e)
+int nvme_build_prps(struct nvme_queue *nq, const struct drv_request *r, struct nvme_sqe *e)
 {
+	struct nvme_slot *slot = &nq->slots[drv_request_index(r)];
 	uint64_t first = r->seg[0].bus;
 	unsigned n = 0;
 	for (unsigned i = 0; i < r->nseg; i++) {
@@ -220,6 +241,18 @@ static int check_range(const struct nvme_queue *nq, const struct drv_request *r)
 	return 0;
 }
 
+/* A WAIT_EVENT waits in the driver for the next event the controller reports. */
+static int park(struct nvme_queue *nq, const struct drv_request *r)
+{
+	if (r->len < sizeof(uint32_t) || !r->cpu)
+		return drv_fail(-EINVAL, "an NVMe event is a 32-bit value: WAIT_EVENT needs a "
+					 "buffer of at least 4 bytes in one piece");
+	pthread_mutex_lock(&nq->c->admin.lock);
+	nq->admin.parked[nq->admin.nparked++] = r;
+	pthread_mutex_unlock(&nq->c->admin.lock);
+	return 0;
+}
+
 int nvme_post(drv_queue *q, const struct drv_request *r)
 {
 	struct nvme_queue *nq = drv_queue_priv(q);
@@ -229,9 +262,12 @@ int nvme_post(drv_queue *q, const struct drv_request *r)
 		nq->instant[nq->ninstant++] = r->tag;
 		return 0;
 	}
+	if (r->op == DRV_OP_CONTROL)
+		return nvme_admin_request(nq->c, nq, r);
+	if (r->op == DRV_OP_WAIT_EVENT)
+		return park(nq, r);
 	if (r->op != DRV_OP_READ && r->op != DRV_OP_WRITE && r->op != DRV_OP_FLUSH)
-		return drv_fail(-EOPNOTSUPP, "the NVMe driver does not support request op %u yet",
-				r->op);
+		return drv_fail(-EOPNOTSUPP, "the NVMe driver has no request op %u", r->op);
 	if (!drv_sq_room(&nq->ring))
 		return -EAGAIN; /* only a controller that stopped fetching gets here */
 	struct nvme_sqe *e = &nq->sq[drv_sq_index(&nq->ring)];
@@ -242,7 +278,7 @@ int nvme_post(drv_queue *q, const struct drv_request *r)
 	} else {
 		int err = check_range(nq, r);
 		if (!err)
-			err = build_prps(nq, slot, r, e);
+			err = nvme_build_prps(nq, r, e);
 		if (err)
 			return err;
 		uint64_t slba = r->offset >> nq->c->lba_shift;
@@ -281,6 +317,8 @@ int nvme_reap(drv_queue *q, unsigned budget)
 	unsigned n = 0;
 	for (; n < budget && nq->ninstant; n++)
 		(void)drv_queue_complete(q, nq->instant[--nq->ninstant], 0, 0, 0);
+	if (n < budget && nvme_admin_pending(nq->c, nq))
+		n += nvme_admin_reap(nq->c, nq, q, budget - n);
 	unsigned consumed = 0;
 	while (n < budget && cq_ready(nq)) {
 		struct nvme_cqe e = nq->cq[nq->cq_head];
@@ -315,5 +353,31 @@ bool nvme_irq_enable(drv_queue *q, bool on)
 {
 	/* NVMe masks no single queue's interrupt; report work already waiting. */
 	struct nvme_queue *nq = drv_queue_priv(q);
-	return on && (nq->ninstant || cq_ready(nq));
+	return on && (nq->ninstant || cq_ready(nq) || nvme_admin_pending(nq->c, nq));
+}
+
+/*
+ * QEMU's Abort command never aborts (docs/nvme.md), so only what waits in
+ * the driver can be given back: a parked WAIT_EVENT.
+ */
+int nvme_abort(drv_queue *q, const struct drv_request *r)
+{
+	struct nvme_queue *nq = drv_queue_priv(q);
+	struct nvme_queue_admin *qa = &nq->admin;
+	if (r->op != DRV_OP_WAIT_EVENT)
+		return -EOPNOTSUPP;
+	pthread_mutex_lock(&nq->c->admin.lock);
+	unsigned i = 0;
+	while (i < qa->nparked && qa->parked[i] != r)
+		i++;
+	bool found = i < qa->nparked;
+	if (found) {
+		qa->nparked--;
+		memmove(qa->parked + i, qa->parked + i + 1,
+			(qa->nparked - i) * sizeof(qa->parked[0]));
+	}
+	pthread_mutex_unlock(&nq->c->admin.lock);
+	if (found)
+		(void)drv_queue_complete(q, r->tag, -ECANCELED, 0, 0);
+	return found ? 0 : -EOPNOTSUPP;
 }

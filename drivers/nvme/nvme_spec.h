@@ -116,6 +116,7 @@ _Static_assert(sizeof(struct nvme_sgl_desc) == 16, "an SGL descriptor is 16 byte
 #define NVME_ADMIN_SET_FEATURES 0x09
 #define NVME_ADMIN_GET_FEATURES 0x0a
 #define NVME_ADMIN_ASYNC_EVENT 0x0c
+#define NVME_ADMIN_DOORBELL_BUFFER_CONFIG 0x7c
 
 /* Create I/O queues (5.4, 5.5): cdw10 = (size - 1) << 16 | qid. */
 #define NVME_QUEUE_CDW10(qid, entries) ((((uint32_t)(entries)-1) << 16) | (uint32_t)(qid))

@@ -3,7 +3,7 @@
  * nvme_check: runs inside the QEMU guest against QEMU's NVMe controller,
  * through libdrv's public API only, and exits 0 when every check passed.
  *
- *   nvme_check uio | vfio | vfio-intx [write SEED | verify SEED]
+ *   nvme_check uio | vfio | vfio-intx [write SEED | verify SEED | events]
  *
  * finds the NVMe function in sysfs and opens it as uio:ADDR, vfio:ADDR or
  * vfio:ADDR?irq=intx. Checks the controller's description, writes and
@@ -11,8 +11,10 @@
  * I/O through DMA buffers, buffered I/O from plain memory, transfers that
  * need PRP lists, a data pointer inside a page), NOP and FLUSH, the errors
  * for unaligned and out-of-range requests, two queues at once, and a close
- * with requests pending. `write SEED` leaves a pattern at the end of the
- * namespace and flushes; `verify SEED`, in a later boot, finds it there.
+ * with requests pending, and the control codes of drv/nvme.h. `write SEED`
+ * leaves a pattern at the end of the namespace and flushes; `verify SEED`,
+ * in a later boot, finds it there. `events` waits for asynchronous events
+ * that the host raises through QMP (tests/vm/qmp.py --smart-toggle).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include <string.h>
 
 #include <drv/drv.h>
+#include <drv/nvme.h>
 
 #define WAIT_NS (60ll * 1000000000ll)
 #define BLOCK 4096u
@@ -181,6 +184,73 @@ static void errors(drv_queue *q, const struct drv_info *info)
 	check(drv_queue_stats(q, &st) == 0 && st.rejected == 0, "no completion was rejected");
 }
 
+/* One CONTROL request with arguments; returns its status, the result in *result. */
+static int control(drv_queue *q, uint32_t code, uint64_t arg0, uint64_t arg1, const void *in,
+		   size_t in_len, void *out, size_t out_len, uint64_t *result)
+{
+	struct drv_req r;
+	drv_prep_control(&r, code, in, in_len, out, out_len);
+	r.arg[0] = arg0;
+	r.arg[1] = arg1;
+	if (drv_submit(q, (struct drv_req *[]){ &r }, 1) != 1)
+		return r.status;
+	if (drv_wait(q, &r, WAIT_NS) != 0)
+		return -ETIMEDOUT;
+	*result = r.result;
+	return r.status;
+}
+
+static void control_codes(drv_queue *q, const struct drv_info *info)
+{
+	static uint8_t page[BLOCK];
+	uint64_t result = 0;
+	int st = control(q, DRV_NVME_CTL_IDENTIFY, 1, 0, NULL, 0, page, sizeof(page), &result);
+	check(st == 0 && page[0] == 0x36 && page[1] == 0x1b && memcmp(page + 24, "QEMU", 4) == 0,
+	      "Identify Controller: PCI vendor 1b36, model %.14s (%d)", (char *)page + 24, st);
+	st = control(q, DRV_NVME_CTL_GET_LOG_PAGE, 2, 0, NULL, 0, page, 512, &result);
+	check(st == 0, "Get Log Page SMART / health (%d)", st);
+	st = control(q, DRV_NVME_CTL_GET_FEATURES, 7, 0, NULL, 0, NULL, 0, &result);
+	check(st == 0 && (result & 0xffff) + 1 >= info->max_queues,
+	      "Get Features Number of Queues: %#llx", (unsigned long long)result);
+	st = control(q, DRV_NVME_CTL_SET_FEATURES, 7, 0, NULL, 0, NULL, 0, &result);
+	check(st == -EPERM, "Set Features Number of Queues refused (%d)", st);
+	struct drv_nvme_admin_cmd cmd = { .opcode = 0x06, .nsid = 1 }; /* Identify Namespace */
+	memset(page, 0, sizeof(page));
+	st = control(q, DRV_NVME_CTL_ADMIN, 0, 0, &cmd, sizeof(cmd), page, sizeof(page), &result);
+	uint64_t nsze;
+	memcpy(&nsze, page, sizeof(nsze));
+	check(st == 0 && nsze && info->capacity % nsze == 0,
+	      "admin passthrough Identify Namespace: %llu blocks", (unsigned long long)nsze);
+	cmd = (struct drv_nvme_admin_cmd){ .opcode = 0x01 }; /* Create I/O Submission Queue */
+	st = control(q, DRV_NVME_CTL_ADMIN, 0, 0, &cmd, sizeof(cmd), NULL, 0, &result);
+	check(st == -EPERM, "admin passthrough of a queue command refused (%d)", st);
+	st = control(q, 0x4eff, 0, 0, NULL, 0, NULL, 0, &result);
+	check(st == -EOPNOTSUPP, "unknown control code: -EOPNOTSUPP (%d)", st);
+	st = control(q, DRV_NVME_CTL_IDENTIFY, 1, 0, NULL, 0, page, 512, &result);
+	check(st == -EINVAL, "Identify into 512 bytes refused (%d)", st);
+
+	/* A parked WAIT_EVENT can be cancelled: it waits in the driver, not the controller. */
+	uint32_t ev = 0;
+	struct drv_req w;
+	drv_prep_wait_event(&w, &ev, sizeof(ev));
+	int ok = drv_submit(q, (struct drv_req *[]){ &w }, 1) == 1 && drv_cancel(q, &w) == 0 &&
+		 drv_wait(q, &w, WAIT_NS) == 0 && w.status == -ECANCELED;
+	check(ok, "a parked WAIT_EVENT is cancelled (%d)", w.status);
+}
+
+/* Events the host raises (SMART critical warning bit 4, set and cleared in turn). */
+static void events(drv_queue *q)
+{
+	for (unsigned i = 0; i < 3; i++) {
+		uint32_t ev = 0;
+		int64_t n = drv_wait_event(q, &ev, sizeof(ev), 60ll * 1000000000ll);
+		check(n == 4 && DRV_NVME_EVENT_TYPE(ev) == 1 && DRV_NVME_EVENT_LOG_PAGE(ev) == 2,
+		      "event %u: type %u, info %#x, log page %#x (%lld)", i,
+		      DRV_NVME_EVENT_TYPE(ev), DRV_NVME_EVENT_INFO(ev), DRV_NVME_EVENT_LOG_PAGE(ev),
+		      (long long)n);
+	}
+}
+
 static void run_mode(drv_dev *dev, const struct drv_info *info, enum drv_cmode mode, uint32_t seed)
 {
 	struct drv_queue_opts o = { .depth = 64, .cmode = mode };
@@ -193,6 +263,8 @@ static void run_mode(drv_dev *dev, const struct drv_info *info, enum drv_cmode m
 	buffered_and_prp(dev, q, mode, seed + 1);
 	if (mode == DRV_CMODE_IRQ)
 		errors(q, info);
+	if (mode != DRV_CMODE_HYBRID)
+		control_codes(q, info);
 	check(drv_queue_destroy(q) == 0, "%s: queue destroyed", mode_name(mode));
 }
 
@@ -259,8 +331,9 @@ static void persistence(drv_queue *q, const struct drv_info *info, const char *w
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 && argc != 4) {
-		fprintf(stderr, "usage: nvme_check uio|vfio|vfio-intx [write|verify SEED]\n");
+	if (argc < 2 || argc > 4) {
+		fprintf(stderr,
+			"usage: nvme_check uio|vfio|vfio-intx [write|verify SEED | events]\n");
 		return 2;
 	}
 	const char *mode = argv[1];
@@ -295,6 +368,15 @@ int main(int argc, char **argv)
 	      "%s: %llu bytes, %u queues of up to %u, %u bytes per transfer", info.model,
 	      (unsigned long long)info.capacity, info.max_queues, info.max_queue_depth,
 	      info.max_transfer);
+	if (argc == 3 && strcmp(argv[2], "events") == 0) {
+		drv_queue *q;
+		if (drv_queue_create(dev, NULL, &q) == 0)
+			events(q);
+		else
+			check(0, "queue created");
+		drv_close(dev);
+		return failures ? 1 : 0;
+	}
 	if (argc == 4) {
 		drv_queue *q;
 		if (drv_queue_create(dev, NULL, &q) == 0)

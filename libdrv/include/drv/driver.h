@@ -55,6 +55,7 @@ struct drv_request {
 	unsigned nseg;             /* data segments, 0 when len is 0 */
 	const struct drv_seg *seg; /* the data's bus segments, in order */
 	struct drv_seg in;         /* CONTROL input (bounced, one segment); len 0 if none */
+	const void *in_cpu;        /* the same input as the CPU sees it (parameters to read) */
 	void *cpu; /* the data as the CPU sees it when it is one run (bounce memory, one
 		      buffer, an SG list of one entry), for devices the CPU feeds; else NULL */
 };
@@ -439,6 +440,19 @@ static inline unsigned drv_queue_max_sg(const drv_queue *q)
 DRV_API const struct drv_queue_opts *drv_queue_options(const drv_queue *q);
 /* The interrupt vector the driver programmed for q (from queue_create); 0 by default. */
 DRV_API void drv_queue_set_vector(drv_queue *q, unsigned vector);
+/*
+ * From queue_create: the queue's waiters also wake on interrupts of
+ * `vector`, a device-wide one whose completions the queue's reap may find
+ * (an admin queue's, where requests of this queue wait). Nothing changes
+ * when it is the queue's own vector or the device has no interrupts.
+ */
+DRV_API void drv_queue_watch_vector(drv_queue *q, unsigned vector);
+/*
+ * Makes the queue's fd readable and wakes a waiter so that it reaps: for
+ * completions that the reap of another queue found on this one's behalf.
+ * Any thread, any time while the queue exists; takes no lock.
+ */
+DRV_API void drv_queue_wake(drv_queue *q);
 
 /*
  * Reports the completion of the request with `tag`, from reap or abort

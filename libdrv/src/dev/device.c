@@ -5,6 +5,7 @@
  * touches the framework's structures.
  */
 #include <stdio.h>
+#include <sys/eventfd.h>
 #include <time.h>
 
 #include "dev/devdrv.h"
@@ -151,4 +152,15 @@ DRV_API const struct drv_queue_opts *drv_queue_options(const drv_queue *q)
 DRV_API void drv_queue_set_vector(drv_queue *q, unsigned vector)
 {
 	q->vector = vector;
+}
+
+DRV_API void drv_queue_watch_vector(drv_queue *q, unsigned vector)
+{
+	q->watch_extra = true;
+	q->extra_vector = vector;
+}
+
+DRV_API void drv_queue_wake(drv_queue *q)
+{
+	eventfd_write(q->sw_fd, 1);
 }

@@ -29,7 +29,8 @@ static int open_fds(drv_queue *q)
 {
 	q->sw_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	q->poll_fd = epoll_create1(EPOLL_CLOEXEC);
-	if (q->sw_fd < 0 || q->poll_fd < 0 || epoll_add(q->poll_fd, q->sw_fd, 2, EPOLLIN) < 0)
+	if (q->sw_fd < 0 || q->poll_fd < 0 ||
+	    epoll_add(q->poll_fd, q->sw_fd, DRV_WAKE_SW, EPOLLIN) < 0)
 		return drv_fail_errno(-errno, "cannot create the queue's eventfd/epoll");
 	/*
 	 * Eventfd, MSI and MSI-X interrupts are counters: watched edge-triggered,
@@ -39,11 +40,15 @@ static int open_fds(drv_queue *q)
 	 */
 	q->irq_ack = q->dev->info.irq_mode == DRV_IRQ_INTX;
 	uint32_t irq_events = q->irq_ack ? EPOLLIN : EPOLLIN | EPOLLET;
-	if (q->irq_fd >= 0 && epoll_add(q->poll_fd, q->irq_fd, 1, irq_events) < 0)
+	if (q->irq_fd >= 0 && epoll_add(q->poll_fd, q->irq_fd, DRV_WAKE_IRQ, irq_events) < 0)
 		return drv_fail_errno(-errno, "cannot watch the interrupt fd");
-	if (q->timer_fd >= 0 && epoll_add(q->poll_fd, q->timer_fd, 4, EPOLLIN) < 0)
+	if (q->extra_irq_fd >= 0 &&
+	    epoll_add(q->poll_fd, q->extra_irq_fd, DRV_WAKE_EXTRA_IRQ, irq_events) < 0)
+		return drv_fail_errno(-errno, "cannot watch the interrupt fd of vector %u",
+				      q->extra_vector);
+	if (q->timer_fd >= 0 && epoll_add(q->poll_fd, q->timer_fd, DRV_WAKE_TIMER, EPOLLIN) < 0)
 		return drv_fail_errno(-errno, "cannot watch the queue's poll timer");
-	if (q->health_fd >= 0 && epoll_add(q->poll_fd, q->health_fd, 3, EPOLLIN) < 0)
+	if (q->health_fd >= 0 && epoll_add(q->poll_fd, q->health_fd, DRV_WAKE_HEALTH, EPOLLIN) < 0)
 		return drv_fail_errno(-errno, "cannot watch the device health fd");
 	return 0;
 }
@@ -124,6 +129,8 @@ static int open_wakeup(drv_queue *q)
 	drv_dev *dev = q->dev;
 	if (dev->info.irq_mode != DRV_IRQ_NONE)
 		q->irq_fd = dev->bus->irq_fd(dev, q->vector);
+	if (q->irq_fd >= 0 && q->watch_extra && q->extra_vector != q->vector)
+		q->extra_irq_fd = dev->bus->irq_fd(dev, q->extra_vector);
 	if (q->irq_fd >= 0)
 		return 0;
 	q->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -167,7 +174,7 @@ DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, dr
 	if (q->max_sg == 0)
 		q->max_sg = 1;
 	q->next_deadline_ns = UINT64_MAX;
-	q->irq_fd = q->sw_fd = q->poll_fd = q->health_fd = q->timer_fd = -1;
+	q->irq_fd = q->extra_irq_fd = q->sw_fd = q->poll_fd = q->health_fd = q->timer_fd = -1;
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_condattr_t ca;
 	pthread_condattr_init(&ca);

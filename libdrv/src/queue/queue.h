@@ -60,6 +60,15 @@ struct drv_slot {
 	drv_buf **bufs;      /* q->slot_bufs + index * max_sg */
 };
 
+/* What woke a queue's epoll set (epoll_event.data.u32). */
+enum drv_wake_source {
+	DRV_WAKE_IRQ = 1,
+	DRV_WAKE_SW = 2,
+	DRV_WAKE_HEALTH = 3,
+	DRV_WAKE_TIMER = 4,
+	DRV_WAKE_EXTRA_IRQ = 5,
+};
+
 /*
  * Teardown in phases, so that nothing runs against freed hardware state and
  * threads still inside the queue's calls leave before its memory goes.
@@ -108,6 +117,9 @@ struct drv_queue {
 	unsigned posted;       /* posted since the last commit */
 	unsigned active;       /* slots INFLIGHT or ABORTING */
 	int irq_fd;            /* bus interrupt fd for this queue, or -1 */
+	int extra_irq_fd;      /* another vector the driver asked to watch, or -1 */
+	bool watch_extra;      /* drv_queue_watch_vector() was called */
+	unsigned extra_vector;
 	bool irq_ack;     /* interrupts need bus->irq_ack (INTx); else watched edge-triggered */
 	int sw_fd;        /* eventfd: software completions (cancel, timeout, device gone) */
 	int health_fd;    /* bus health fd, or -1 */

@@ -60,6 +60,7 @@ static void release_extras(drv_queue *q, struct drv_slot *s)
 		drvi_buf_put(s->bufs[i]);
 	s->nbufs = 0;
 	s->r.in = (struct drv_seg){ 0 };
+	s->r.in_cpu = NULL;
 }
 
 /* Inlined into drv_queue_complete(), which runs it for every request. */

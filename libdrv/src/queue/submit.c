@@ -200,6 +200,7 @@ static int map(drv_queue *q, struct drv_slot *s, struct drv_req *r)
 				       r->in_len);
 		else
 			s->r.in = in[0];
+		s->r.in_cpu = (char *)q->bounce.va + off;
 	}
 	return err;
 }

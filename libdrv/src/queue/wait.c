@@ -19,8 +19,6 @@
 #include "drv/driver.h"
 #include "queue/queue.h"
 
-enum { EV_IRQ = 1, EV_SW = 2, EV_HEALTH = 3, EV_TIMER = 4 };
-
 #define ALIVE_CHECK_NS 1000000ull
 #define SPIN_YIELD_NS 2000ull
 /*
@@ -123,24 +121,29 @@ void drvi_queue_timer_set(drv_queue *q, bool on)
  */
 static unsigned drain_fds(drv_queue *q, int timeout_ms)
 {
-	struct epoll_event ev[3];
-	int n = epoll_wait(q->poll_fd, ev, 3, timeout_ms);
+	struct epoll_event ev[4];
+	int n = epoll_wait(q->poll_fd, ev, 4, timeout_ms);
 	unsigned interrupts = 0;
 	for (int i = 0; i < n; i++) {
 		eventfd_t v;
 		switch (ev[i].data.u32) {
-		case EV_IRQ:
+		case DRV_WAKE_IRQ:
 			if (q->irq_ack)
 				q->dev->bus->irq_ack(q->dev, q->vector);
 			interrupts++;
 			break;
-		case EV_SW:
+		case DRV_WAKE_EXTRA_IRQ:
+			if (q->irq_ack)
+				q->dev->bus->irq_ack(q->dev, q->extra_vector);
+			interrupts++;
+			break;
+		case DRV_WAKE_SW:
 			eventfd_read(q->sw_fd, &v);
 			break;
-		case EV_HEALTH:
+		case DRV_WAKE_HEALTH:
 			__atomic_store_n(&q->dev->dead, 1, __ATOMIC_RELEASE);
 			break;
-		case EV_TIMER:
+		case DRV_WAKE_TIMER:
 			/* Clears the expiry count; EAGAIN when another thread read it first. */
 			(void)!read(q->timer_fd, &v, sizeof(v));
 			break;
