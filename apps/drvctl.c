@@ -111,9 +111,14 @@ static void print_text(const char *uri, const struct drv_info *in)
 	printf("bus             %.*s\n", FIELD(in->bus));
 	printf("address         %.*s\n", FIELD(in->address));
 	printf("model           %.*s\n", FIELD(in->model));
+	if (in->serial[0])
+		printf("serial          %.*s\n", FIELD(in->serial));
+	if (in->firmware[0])
+		printf("firmware        %.*s\n", FIELD(in->firmware));
 	printf("ids             %04x:%04x\n", in->vendor_id, in->device_id);
 	printf("hw version      0x%08" PRIx32 "\n", in->hw_version);
 	printf("capacity        %" PRIu64 " bytes\n", in->capacity);
+	printf("block size      %" PRIu32 " bytes\n", in->block_size);
 	printf("features        ");
 	for_each_feature(in->features, emit_text_feature);
 	printf("%s\n", in->features ? "" : "(none)");
@@ -145,9 +150,12 @@ static void print_json(const char *uri, const struct drv_info *in)
 	JSON_FIELD("bus", in->bus);
 	JSON_FIELD("address", in->address);
 	JSON_FIELD("model", in->model);
+	JSON_FIELD("serial", in->serial);
+	JSON_FIELD("firmware", in->firmware);
 	printf("  \"vendor_id\": %u,\n  \"device_id\": %u,\n", in->vendor_id, in->device_id);
 	printf("  \"hw_version\": %" PRIu32 ",\n", in->hw_version);
 	printf("  \"capacity\": %" PRIu64 ",\n", in->capacity);
+	printf("  \"block_size\": %" PRIu32 ",\n", in->block_size);
 	printf("  \"features\": [");
 	for_each_feature(in->features, emit_json_feature);
 	printf("],\n");

@@ -180,6 +180,8 @@ static int identify_controller(struct nvme_ctrl *c, struct drv_info *info)
 		return err;
 	const uint8_t *id = drv_buf_addr(c->scratch);
 	copy_id_string(info->model, sizeof(info->model), id + NVME_ID_CTRL_MN, 40);
+	copy_id_string(info->serial, sizeof(info->serial), id + NVME_ID_CTRL_SN, 20);
+	copy_id_string(info->firmware, sizeof(info->firmware), id + NVME_ID_CTRL_FR, 8);
 	if (le32_at(id, NVME_ID_CTRL_NN) < NVME_NSID)
 		return drv_fail(-ENODEV, "NVMe controller at %s has no namespace", address(c));
 	/* MDTS is in units of the minimum page; 0 means no limit. */
@@ -259,6 +261,7 @@ static int describe(struct nvme_ctrl *c)
 	info.hw_version = drv_mmio_rd32(c->regs, NVME_REG_VS);
 	info.features = DRV_FEAT_STORAGE | DRV_FEAT_SGL | DRV_FEAT_EVENTS | DRV_FEAT_ABORT;
 	info.capacity = c->nsze << c->lba_shift;
+	info.block_size = 1u << c->lba_shift;
 	info.max_queues = c->io_queues;
 	/* Queue sizes are powers of two (one entry stays empty): MQES + 1 entries at most. */
 	uint32_t entries = 2;

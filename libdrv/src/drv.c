@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "abi.h"
 #include "bus/pci_sysfs.h"
 #include "dev/devdrv.h"
 #include "queue/queue.h"
@@ -153,6 +154,7 @@ DRV_API int drv_close(drv_dev *dev)
 	return 0;
 }
 
+DRV_ABI_DEFAULT(drv_info, "LIBDRV_0.2")
 DRV_API int drv_info(drv_dev *dev, struct drv_info *out)
 {
 	if (!dev || !out)

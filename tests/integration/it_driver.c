@@ -12,6 +12,7 @@
  * chooses, so the framework's side is observed alone.
  */
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,10 +35,21 @@ static struct {
 	int post_error;   /* post refuses with this, when set */
 	bool fail_device; /* reap marks the device failed */
 	bool hold;        /* reap completes nothing: the device is busy */
+	bool abi_0_1;     /* probe describes the device as a driver built against 0.1 */
 	unsigned commits; /* calls to commit */
 	unsigned probes, removes, creates, destroys;
 	unsigned last_queue_id;
 } loop;
+
+/*
+ * The 0.1 entry points, as a program or driver linked against libdrv 0.1
+ * binds them: struct drv_info ended at dma_pool_bytes then.
+ */
+#define DRV_INFO_0_1_SIZE offsetof(struct drv_info, block_size)
+int drv_info_0_1(drv_dev *dev, void *out);
+void drv_dev_set_info_0_1(drv_dev *dev, const void *info);
+__asm__(".symver drv_info_0_1, drv_info@LIBDRV_0.1");
+__asm__(".symver drv_dev_set_info_0_1, drv_dev_set_info@LIBDRV_0.1");
 
 static int loop_probe(drv_dev *dev)
 {
@@ -49,7 +61,20 @@ static int loop_probe(drv_dev *dev)
 	info.max_queue_depth = LOOP_DEPTH;
 	info.max_transfer = 4096;
 	info.max_sg = 1;
-	drv_dev_set_info(dev, &info);
+	if (loop.abi_0_1) {
+		/* Exactly the old size, so that reading past it is caught by ASan. */
+		void *old = malloc(DRV_INFO_0_1_SIZE);
+		if (!old)
+			return -ENOMEM;
+		memcpy(old, &info, DRV_INFO_0_1_SIZE);
+		drv_dev_set_info_0_1(dev, old);
+		free(old);
+	} else {
+		info.block_size = 512;
+		memset(info.serial, 'S', sizeof(info.serial)); /* no terminating NUL */
+		snprintf(info.firmware, sizeof(info.firmware), "1.2");
+		drv_dev_set_info(dev, &info);
+	}
 	loop.probes++;
 	return drv_dev_irq_setup(dev, 0) < 0 ? -EIO : 0;
 }
@@ -471,6 +496,51 @@ static void test_device_resources(void **state)
 	assert_int_equal(drv_driver_unregister(&loop_driver), 0);
 }
 
+/* drv_info 0.2: block size and strings from the driver, the strings cut to their arrays. */
+static void test_info_fields(void **state)
+{
+	(void)state;
+	assert_int_equal(drv_driver_register(&loop_driver), 0);
+	drv_dev *dev = open_loop();
+	struct drv_info info;
+	assert_int_equal(drv_info(dev, &info), 0);
+	assert_string_equal(info.model, "loop");
+	assert_int_equal(info.block_size, 512);
+	assert_int_equal(strlen(info.serial), sizeof(info.serial) - 1);
+	assert_int_equal(strspn(info.serial, "S"), sizeof(info.serial) - 1);
+	assert_string_equal(info.firmware, "1.2");
+	assert_int_equal(drv_close(dev), 0);
+	assert_int_equal(drv_driver_unregister(&loop_driver), 0);
+}
+
+/*
+ * A driver and a program built against 0.1 keep working: the old
+ * set_info reads only the old structure (block size then defaults to 1),
+ * the old drv_info writes only the old structure.
+ */
+static void test_abi_0_1(void **state)
+{
+	(void)state;
+	loop.abi_0_1 = true;
+	assert_int_equal(drv_driver_register(&loop_driver), 0);
+	drv_dev *dev = open_loop();
+	struct drv_info now;
+	assert_int_equal(drv_info(dev, &now), 0);
+	assert_int_equal(now.block_size, 1);
+	assert_string_equal(now.serial, "");
+	assert_string_equal(now.firmware, "");
+
+	unsigned char old[sizeof(struct drv_info) + 16];
+	memset(old, 0xa5, sizeof(old));
+	assert_int_equal(drv_info_0_1(dev, old), 0);
+	assert_memory_equal(old, &now, DRV_INFO_0_1_SIZE);
+	for (size_t i = DRV_INFO_0_1_SIZE; i < sizeof(old); i++)
+		assert_int_equal(old[i], 0xa5);
+	assert_int_equal(drv_info_0_1(dev, NULL), -EINVAL);
+	assert_int_equal(drv_close(dev), 0);
+	assert_int_equal(drv_driver_unregister(&loop_driver), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +555,8 @@ int main(void)
 		cmocka_unit_test_setup(test_driver_without_abort, reset_loop),
 		cmocka_unit_test_setup(test_register_failure_named_once, reset_loop),
 		cmocka_unit_test_setup(test_device_resources, reset_loop),
+		cmocka_unit_test_setup(test_info_fields, reset_loop),
+		cmocka_unit_test_setup(test_abi_0_1, reset_loop),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

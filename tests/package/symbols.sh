@@ -12,7 +12,7 @@ from_map=$(awk '
 	/^[A-Z][A-Z0-9_.]* *\{/ { node = $1; global = 0; next }
 	/global:/ { global = 1; next }
 	/local:/ { global = 0; next }
-	global && /^[ \t]*[A-Za-z_][A-Za-z0-9_]*;/ { gsub(/[ \t;]/, ""); print $0 "@" node }
+	global && /^[ \t]*[A-Za-z_][A-Za-z0-9_]*;/ { sub(/;.*/, ""); gsub(/[ \t]/, ""); print $0 "@" node }
 	node != "" && /^\}/ { print node "@" node; node = "" }
 ' "$map" | sort)
 from_symbols=$(awk '/^ [^ ]/ { print $1 }' "$symbols" | sort)

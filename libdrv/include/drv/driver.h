@@ -314,10 +314,11 @@ DRV_API void drv_dev_set_priv(drv_dev *dev, void *priv);
  */
 DRV_API const struct drv_info *drv_dev_info(const drv_dev *dev);
 /*
- * Describes the device (from probe): model, hw_version, features,
- * capacity and the queue, transfer and SG limits. The fields libdrv owns
- * are kept: driver, bus, address, ids, irq_vectors, irq_mode,
- * dma_pool_bytes. max_queues is capped at 64.
+ * Describes the device (from probe): model, serial, firmware, hw_version,
+ * features, capacity, block_size and the queue, transfer and SG limits.
+ * The fields libdrv owns are kept: driver, bus, address, ids, irq_vectors,
+ * irq_mode, dma_pool_bytes. max_queues is capped at 64, block_size 0 means
+ * 1, and the strings are cut to their arrays.
  */
 DRV_API void drv_dev_set_info(drv_dev *dev, const struct drv_info *info);
 

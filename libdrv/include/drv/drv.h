@@ -28,7 +28,7 @@ extern "C" {
 #define DRV_API __attribute__((visibility("default")))
 
 #define DRV_VERSION_MAJOR 0
-#define DRV_VERSION_MINOR 1
+#define DRV_VERSION_MINOR 2
 
 typedef struct drv_dev drv_dev;
 typedef struct drv_queue drv_queue;
@@ -107,6 +107,10 @@ struct drv_info {
 	uint32_t irq_vectors;
 	enum drv_irq_mode irq_mode;
 	uint64_t dma_pool_bytes;
+	/* Since 0.2 (ABI node LIBDRV_0.2; programs built against 0.1 get the fields above). */
+	uint32_t block_size; /* READ/WRITE offsets and lengths are multiples of this; 1 = any */
+	char serial[24];     /* device's serial number, "" when it has none */
+	char firmware[12];   /* firmware revision, "" when it has none */
 };
 
 DRV_API int drv_info(drv_dev *dev, struct drv_info *out);

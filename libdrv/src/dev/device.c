@@ -8,6 +8,7 @@
 #include <sys/eventfd.h>
 #include <time.h>
 
+#include "abi.h"
 #include "dev/devdrv.h"
 #include "drv/mmio.h"
 #include "queue/queue.h"
@@ -30,6 +31,7 @@ DRV_API const struct drv_info *drv_dev_info(const drv_dev *dev)
 	return &dev->info;
 }
 
+DRV_ABI_DEFAULT(drv_dev_set_info, "LIBDRV_0.2")
 DRV_API void drv_dev_set_info(drv_dev *dev, const struct drv_info *info)
 {
 	struct drv_info kept = dev->info;
@@ -44,6 +46,11 @@ DRV_API void drv_dev_set_info(drv_dev *dev, const struct drv_info *info)
 	dev->info.dma_pool_bytes = kept.dma_pool_bytes;
 	if (dev->info.max_queues > DRV_DEV_MAX_QUEUES)
 		dev->info.max_queues = DRV_DEV_MAX_QUEUES;
+	if (dev->info.block_size == 0)
+		dev->info.block_size = 1;
+	dev->info.serial[sizeof(dev->info.serial) - 1] = 0;
+	dev->info.firmware[sizeof(dev->info.firmware) - 1] = 0;
+	dev->info.model[sizeof(dev->info.model) - 1] = 0;
 }
 
 DRV_API int drv_dev_map_bar(drv_dev *dev, unsigned bar, volatile void **va, size_t *len)
