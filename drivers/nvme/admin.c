@@ -325,7 +325,7 @@ int nvme_admin_request(struct nvme_ctrl *c, struct nvme_queue *nq, const struct 
 	bool has_data;
 	int err = control_command(r, &e, &has_data);
 	if (!err && has_data)
-		err = nvme_build_prps(nq, r, &e);
+		err = nvme_build_data_pointer(nq, r, &e, true);
 	if (err)
 		return err;
 	pthread_mutex_lock(&c->admin.lock);

@@ -190,7 +190,9 @@ static int identify_controller(struct nvme_ctrl *c, struct drv_info *info)
 	if (mdts && mdts < 10 && (1u << mdts) < pages)
 		pages = 1u << mdts;
 	c->max_transfer = pages * NVME_PAGE;
-	c->sgl = (le32_at(id, NVME_ID_CTRL_SGLS) & 3) != 0;
+	uint32_t sgls = le32_at(id, NVME_ID_CTRL_SGLS) & 3;
+	c->sgl = sgls == 1 || sgls == 2;
+	c->sgl_dword = sgls == 2;
 	unsigned aerl = id[NVME_ID_CTRL_AERL] + 1u;
 	c->aer_limit = aerl < NVME_AER_MAX ? aerl : NVME_AER_MAX;
 	return 0;
@@ -259,6 +261,10 @@ static int describe(struct nvme_ctrl *c)
 	if (err)
 		return err;
 	info.hw_version = drv_mmio_rd32(c->regs, NVME_REG_VS);
+	/*
+	 * Several segments per request: PRPs take those that meet at page
+	 * boundaries, SGLs (when the controller has them) any.
+	 */
 	info.features = DRV_FEAT_STORAGE | DRV_FEAT_SGL | DRV_FEAT_EVENTS | DRV_FEAT_ABORT;
 	info.capacity = c->nsze << c->lba_shift;
 	info.block_size = 1u << c->lba_shift;
@@ -269,7 +275,7 @@ static int describe(struct nvme_ctrl *c)
 		entries *= 2;
 	info.max_queue_depth = entries - 1;
 	info.max_transfer = c->max_transfer;
-	info.max_sg = c->max_transfer / NVME_PAGE + 1;
+	info.max_sg = nvme_max_segments(c);
 	drv_dev_set_info(c->dev, &info);
 	return 0;
 }

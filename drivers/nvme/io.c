@@ -3,7 +3,8 @@
  * NVMe I/O queue pairs: each libdrv queue owns one submission and one
  * completion queue (NVMe 1.4, 4.1), created with the admin commands of
  * 5.4 and 5.5. A request becomes one Read, Write or Flush command whose
- * data pointer is a PRP list built from the request's bus segments (4.3);
+ * data pointer is built from the request's bus segments: PRPs (4.3), or an
+ * SGL (4.4) for segments PRPs cannot describe;
  * the completion's command identifier names the request.
  *
  * Command identifiers: the request's index in the queue in the low bits,
@@ -21,8 +22,7 @@
 struct nvme_slot {
 	uint32_t tag;
 	uint32_t len;
-	drv_buf *prp_list;
-	uint64_t *prp;
+	drv_buf *list; /* the request's PRP list or SGL segment */
 };
 
 struct nvme_queue {
@@ -38,7 +38,8 @@ struct nvme_queue {
 	unsigned index_bits; /* CID bits that hold the request index */
 	bool sq_created, cq_created;
 	uint32_t posted_to_sq; /* submission entries since the last commit */
-	unsigned prp_entries;  /* room in each request's PRP list */
+	unsigned prp_entries;  /* room in each request's list, as PRP entries */
+	unsigned sgl_entries;  /* ... and as SGL descriptors */
 	/* Requests that need no device time (NOP), completed by the next reap. */
 	uint32_t *instant;
 	unsigned ninstant;
@@ -105,7 +106,7 @@ static void queue_free(struct nvme_queue *nq)
 		(void)delete_queue(nq, NVME_ADMIN_DELETE_CQ, "Delete I/O Completion Queue");
 	if (nq->slots)
 		for (unsigned i = 0; i < nq->depth; i++)
-			drv_buf_free(nq->slots[i].prp_list);
+			drv_buf_free(nq->slots[i].list);
 	free(nq->slots);
 	free(nq->instant);
 	free(nq->admin.mail);
@@ -132,16 +133,20 @@ static int alloc_memory(struct nvme_queue *nq, drv_dev *dev)
 	nq->admin.parked = calloc(nq->depth, sizeof(*nq->admin.parked));
 	if (!nq->slots || !nq->instant || !nq->admin.mail || !nq->admin.parked)
 		return drv_fail(-ENOMEM, "out of memory for an NVMe queue of depth %u", nq->depth);
-	/* A list of this size, aligned to its size, never crosses a page (4.3). */
+	/*
+	 * A list of this size, aligned to its size, never crosses a page (4.3):
+	 * room for a PRP per page of the largest transfer, or an SGL
+	 * descriptor per segment of the most a request may carry.
+	 */
 	size_t list_bytes = 64;
-	while (list_bytes < (nq->c->max_transfer / NVME_PAGE) * sizeof(uint64_t))
+	size_t prp_bytes = (nq->c->max_transfer / NVME_PAGE) * sizeof(uint64_t);
+	size_t sgl_bytes = nq->c->sgl ? nvme_max_segments(nq->c) * sizeof(struct nvme_sgl_desc) : 0;
+	while (list_bytes < prp_bytes || list_bytes < sgl_bytes)
 		list_bytes *= 2;
 	nq->prp_entries = (unsigned)(list_bytes / sizeof(uint64_t));
-	for (unsigned i = 0; i < nq->depth && !err; i++) {
-		err = drv_dev_dma_alloc(dev, list_bytes, list_bytes, &nq->slots[i].prp_list);
-		if (!err)
-			nq->slots[i].prp = drv_buf_addr(nq->slots[i].prp_list);
-	}
+	nq->sgl_entries = (unsigned)(list_bytes / sizeof(struct nvme_sgl_desc));
+	for (unsigned i = 0; i < nq->depth && !err; i++)
+		err = drv_dev_dma_alloc(dev, list_bytes, list_bytes, &nq->slots[i].list);
 	return err;
 }
 
@@ -191,24 +196,62 @@ void nvme_queue_destroy(drv_queue *q)
 /* ---- Requests (6.9 Read, 6.15 Write, 6.8 Flush) ---------------------------------- */
 
 /*
- * Fills PRP1/PRP2 (4.3): the first entry may start inside a page, every
- * other one is a whole page, so every segment but the first must start on
- * a page and every segment but the last must end on one.
+ * PRPs (4.3) describe the data when every segment but the first starts on
+ * a page and every segment but the last ends on one (the first entry may
+ * start inside a page, every other one is a whole page), all dword aligned.
  */
-int nvme_build_prps(struct nvme_queue *nq, const struct drv_request *r, struct nvme_sqe *e)
+static bool fits_prps(const struct drv_request *r)
+{
+	for (unsigned i = 0; i < r->nseg; i++) {
+		uint64_t bus = r->seg[i].bus, end = bus + r->seg[i].len;
+		if ((i > 0 && bus % NVME_PAGE) || (i + 1 < r->nseg && end % NVME_PAGE) || (bus & 3))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * An SGL (4.4) describes any segments: one Data Block descriptor in the
+ * command, or a Last Segment descriptor pointing at the slot's list of them.
+ */
+static int build_sgl(struct nvme_queue *nq, const struct drv_request *r, struct nvme_sqe *e)
 {
 	struct nvme_slot *slot = &nq->slots[drv_request_index(r)];
+	struct nvme_sgl_desc *list = drv_buf_addr(slot->list);
+	struct nvme_sgl_desc *first = (struct nvme_sgl_desc *)e->dptr;
+	if (r->nseg > nq->sgl_entries)
+		return drv_fail(-E2BIG, "NVMe request of %u segments: an SGL holds %u", r->nseg,
+				nq->sgl_entries);
+	for (unsigned i = 0; i < r->nseg; i++) {
+		if (nq->c->sgl_dword && ((r->seg[i].bus | r->seg[i].len) & 3))
+			return drv_fail(-EINVAL,
+					"this NVMe controller's SGLs need dword-aligned segments "
+					"(segment %u is at 0x%llx, %u bytes)",
+					i, (unsigned long long)r->seg[i].bus, r->seg[i].len);
+		list[i] = (struct nvme_sgl_desc){ .addr = r->seg[i].bus,
+						  .len = r->seg[i].len,
+						  .type = NVME_SGL_DATA_BLOCK };
+	}
+	e->flags |= NVME_SQE_PSDT_SGL;
+	if (r->nseg == 1) {
+		*first = list[0];
+		return 0;
+	}
+	*first = (struct nvme_sgl_desc){ .addr = drv_buf_bus(slot->list),
+					 .len = r->nseg * (uint32_t)sizeof(*list),
+					 .type = NVME_SGL_LAST_SEGMENT };
+	return 0;
+}
+
+/* PRP1/PRP2 and, past two pages, the slot's PRP list. */
+static int build_prps(struct nvme_queue *nq, const struct drv_request *r, struct nvme_sqe *e)
+{
+	struct nvme_slot *slot = &nq->slots[drv_request_index(r)];
+	uint64_t *prp = drv_buf_addr(slot->list);
 	uint64_t first = r->seg[0].bus;
 	unsigned n = 0;
 	for (unsigned i = 0; i < r->nseg; i++) {
 		uint64_t bus = r->seg[i].bus, end = bus + r->seg[i].len;
-		if ((i > 0 && bus % NVME_PAGE) || (i + 1 < r->nseg && end % NVME_PAGE) || (bus & 3))
-			return drv_fail(
-			    -EINVAL,
-			    "NVMe data must be pages, but for the start of the first and "
-			    "the end of the last segment (segment %u is at 0x%llx, %u "
-			    "bytes): use buffers from drv_buf_alloc or plain memory",
-			    i, (unsigned long long)bus, r->seg[i].len);
 		/* The pages after the one the first entry points into. */
 		for (uint64_t page = (bus & ~(uint64_t)(NVME_PAGE - 1)) + (i == 0 ? NVME_PAGE : 0);
 		     page < end; page += NVME_PAGE) {
@@ -216,29 +259,26 @@ int nvme_build_prps(struct nvme_queue *nq, const struct drv_request *r, struct n
 				return drv_fail(-E2BIG,
 						"NVMe request of %u bytes spans too many pages",
 						r->len);
-			slot->prp[n++] = page;
+			prp[n++] = page;
 		}
 	}
 	e->dptr[0] = first;
-	e->dptr[1] = n == 0 ? 0 : n == 1 ? slot->prp[0] : drv_buf_bus(slot->prp_list);
+	e->dptr[1] = n == 0 ? 0 : n == 1 ? prp[0] : drv_buf_bus(slot->list);
 	return 0;
 }
 
-static int check_range(const struct nvme_queue *nq, const struct drv_request *r)
+int nvme_build_data_pointer(struct nvme_queue *nq, const struct drv_request *r, struct nvme_sqe *e,
+			    bool admin)
 {
-	uint32_t block = 1u << nq->c->lba_shift;
-	if (r->len == 0 || r->len % block || r->offset % block)
-		return drv_fail(
-		    -EINVAL,
-		    "NVMe transfers whole blocks of %u bytes: offset %llu and length %u "
-		    "must be multiples of it (and the length not 0)",
-		    block, (unsigned long long)r->offset, r->len);
-	uint64_t capacity = nq->c->nsze << nq->c->lba_shift;
-	if (r->offset >= capacity || r->len > capacity - r->offset)
-		return drv_fail(-ERANGE, "NVMe namespace holds %llu bytes: [%llu, +%u) is past it",
-				(unsigned long long)capacity, (unsigned long long)r->offset,
-				r->len);
-	return 0;
+	if (fits_prps(r))
+		return build_prps(nq, r, e);
+	if (nq->c->sgl && !admin)
+		return build_sgl(nq, r, e);
+	return drv_fail(-EINVAL,
+			"NVMe data must be pages, but for the start of the first and the end of "
+			"the last segment (%s): use buffers from drv_buf_alloc or plain memory, "
+			"or segments that meet at page boundaries",
+			admin ? "admin commands take no SGLs" : "this controller has no SGLs");
 }
 
 /* A WAIT_EVENT waits in the driver for the next event the controller reports. */
@@ -276,9 +316,8 @@ int nvme_post(drv_queue *q, const struct drv_request *r)
 	if (r->op == DRV_OP_FLUSH) {
 		e->opcode = NVME_CMD_FLUSH;
 	} else {
-		int err = check_range(nq, r);
-		if (!err)
-			err = nvme_build_prps(nq, r, e);
+		/* libdrv checked the range against capacity and block_size (drv_info). */
+		int err = nvme_build_data_pointer(nq, r, e, false);
 		if (err)
 			return err;
 		uint64_t slba = r->offset >> nq->c->lba_shift;

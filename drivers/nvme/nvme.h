@@ -84,8 +84,15 @@ struct nvme_ctrl {
 	uint64_t nsze; /* namespace size in blocks */
 	uint32_t max_transfer;
 	unsigned aer_limit; /* Asynchronous Event Requests to keep outstanding */
-	bool sgl;
+	bool sgl;           /* SGLs for I/O commands (Identify SGLS bits 1:0) */
+	bool sgl_dword;     /* ... with dword-aligned data blocks only */
 };
+
+/* Segments a request may carry (drv_info max_sg): a page each, plus a partial first. */
+static inline unsigned nvme_max_segments(const struct nvme_ctrl *c)
+{
+	return c->max_transfer / NVME_PAGE + 1;
+}
 
 /* ---- ctrl.c ------------------------------------------------------------- */
 /* Rings the submission tail (cq false) or completion head doorbell of queue qid (3.1.x). */
@@ -138,8 +145,13 @@ struct nvme_queue_admin {
 };
 struct nvme_queue_admin *nvme_queue_admin(struct nvme_queue *nq);
 unsigned nvme_queue_qid(const struct nvme_queue *nq);
-/* Builds the PRPs of request r's data into e (4.3). */
-int nvme_build_prps(struct nvme_queue *nq, const struct drv_request *r, struct nvme_sqe *e);
+/*
+ * Points e at request r's data: PRPs (4.3) where the segments allow, else
+ * an SGL (4.4) when the controller has them and the command is not an
+ * admin command (which take PRPs only).
+ */
+int nvme_build_data_pointer(struct nvme_queue *nq, const struct drv_request *r, struct nvme_sqe *e,
+			    bool admin);
 
 int nvme_queue_create(drv_queue *q);
 void nvme_queue_destroy(drv_queue *q);

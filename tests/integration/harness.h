@@ -14,6 +14,7 @@
 #define IT_HARNESS_H
 
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -69,6 +70,7 @@ struct it_ctx {
 	drv_dev *dev;
 	drv_queue *q; /* default queue: depth 64, IRQ mode */
 	struct drv_info info;
+	bool dsim; /* the device is dsim: its control codes (timing, events, stats) exist */
 	void *allocs[IT_MAX_ALLOCS]; /* freed at teardown, after the device is closed */
 	unsigned nallocs;
 };
@@ -87,10 +89,28 @@ drv_queue *it_queue(struct it_ctx *c, unsigned depth, enum drv_cmode mode);
  */
 void *it_calloc(struct it_ctx *c, size_t n, size_t size);
 drv_buf *it_buf(struct it_ctx *c, size_t len);
+/* v rounded down / up to a multiple of a (a block size: 1 on dsim, 512 or 4096 on NVMe). */
+static inline uint64_t it_align_down(uint64_t v, uint64_t a)
+{
+	return v - v % a;
+}
+static inline uint64_t it_align_up(uint64_t v, uint64_t a)
+{
+	return it_align_down(v + a - 1, a);
+}
 /* Skips the test unless the device has all of the DRV_FEAT_* bits. */
 void it_require(struct it_ctx *c, uint64_t features);
 
 /* ---- Device timing (DSIM_CTL_SET_TIMING) -------------------------------- */
+
+/*
+ * The same programs run on devices other than dsim (NVMe in the guest):
+ * what needs dsim's control codes skips the test there, printing
+ * "n/a: needs dsim's WHAT". The timing and statistics helpers below do
+ * this themselves; it_try_latency instead reports whether it could.
+ */
+void it_require_dsim(const char *what);
+bool it_try_latency(drv_queue *q, unsigned dist, uint64_t mean_ns, unsigned units);
 
 void it_timing_zero(struct dsim_timing *t);
 void it_timing_op(struct dsim_timing *t, unsigned op, unsigned dist, uint64_t mean_ns,

@@ -34,6 +34,7 @@ struct run {
 	enum io_mode mode;
 	uint64_t region;
 	size_t max_len;
+	uint32_t block; /* offsets and lengths are multiples of it */
 	unsigned nsegs;
 	uint8_t *shadow;
 	uint8_t *plain;             /* buffered: DEPTH * MAX_LEN */
@@ -220,8 +221,8 @@ static void random_ops(struct run *r, unsigned count)
 		struct op *batch[8];
 		unsigned nb = 0;
 		while (issued < count && r->nfree && nb < 8) {
-			uint64_t off = it_rand(&r->rng) % r->region;
-			size_t len = 1 + it_rand(&r->rng) % r->max_len;
+			uint64_t off = it_align_down(it_rand(&r->rng) % r->region, r->block);
+			size_t len = it_align_up(1 + it_rand(&r->rng) % r->max_len, r->block);
 			int write = it_rand(&r->rng) & 1;
 			if (len > r->region - off)
 				len = r->region - off;
@@ -254,7 +255,7 @@ static void check_all(struct run *r)
 /* Reads of overlapping windows, all in flight together. */
 static void overlapping_reads(struct run *r)
 {
-	const size_t win = 8000, step = 3000;
+	const size_t win = it_align_up(8000, r->block), step = it_align_up(3000, r->block);
 	unsigned n = 0;
 	struct op *batch[DEPTH];
 	for (uint64_t off = 0; off + win <= r->region && n < DEPTH; off += step) {
@@ -279,8 +280,11 @@ static void run_mode(void **state, enum io_mode mode)
 		r->nsegs = c->info.max_sg < MAX_SEGS ? c->info.max_sg : MAX_SEGS;
 		assert_true(r->nsegs >= 2);
 	}
-	r->region = c->info.capacity < REGION_MAX ? c->info.capacity : REGION_MAX;
-	r->max_len = c->info.max_transfer < MAX_LEN ? c->info.max_transfer : MAX_LEN;
+	r->block = c->info.block_size;
+	r->region =
+	    it_align_down(c->info.capacity < REGION_MAX ? c->info.capacity : REGION_MAX, r->block);
+	r->max_len = it_align_down(c->info.max_transfer < MAX_LEN ? c->info.max_transfer : MAX_LEN,
+				   r->block);
 	assert_true(r->region >= 1024 * 1024);
 	r->q = it_queue(c, DEPTH, DRV_CMODE_IRQ);
 	r->ops = it_calloc(c, DEPTH, sizeof *r->ops);
@@ -302,11 +306,13 @@ static void run_mode(void **state, enum io_mode mode)
 		it_write(r->q, off, r->shadow + off,
 			 r->max_len < r->region - off ? r->max_len : (size_t)(r->region - off));
 
-	it_set_latency(r->q, DSIM_DIST_EXPONENTIAL, 50 * IT_US, 8);
+	/* dsim's random service times reorder completions; other devices may or may not. */
+	bool reordered = it_try_latency(r->q, DSIM_DIST_EXPONENTIAL, 50 * IT_US, 8);
 	random_ops(r, OPS);
 	print_message("%u requests, %u delivered out of submission order\n", r->completed,
 		      r->out_of_order);
-	assert_true(r->out_of_order > 0);
+	if (reordered)
+		assert_true(r->out_of_order > 0);
 	overlapping_reads(r);
 	check_all(r);
 
@@ -341,31 +347,37 @@ static void test_sgl(void **state)
 static void test_mixed_views(void **state)
 {
 	struct it_ctx *c = *state;
-	const size_t len = 3 * 4096 + 100;
+	const uint32_t bs = c->info.block_size;
+	const size_t len = it_align_up(3 * 4096 + 100, bs);
+	const uint64_t off = it_align_up(5000, bs);
 	drv_buf *b = it_buf(c, 2 * len);
 	uint8_t *plain = it_calloc(c, 1, len);
 	struct drv_req *w = it_calloc(c, 1, sizeof *w);
 	struct drv_req *rd = it_calloc(c, 1, sizeof *rd);
 
-	it_fill((uint8_t *)drv_buf_addr(b) + 17, len, 5000, 3);
-	drv_prep_write_buf(w, 5000, b, 17, len);
+	/* Buffer offset 17: not even dword aligned (NVMe then needs an SGL). */
+	it_fill((uint8_t *)drv_buf_addr(b) + 17, len, off, 3);
+	drv_prep_write_buf(w, off, b, 17, len);
 	it_submit1(c->q, w);
 	it_wait_ok(c->q, w);
 	assert_int_equal(w->result, len);
 
-	it_read(c->q, 5000, plain, len);
-	it_check_pattern(plain, len, 5000, 3);
+	it_read(c->q, off, plain, len);
+	it_check_pattern(plain, len, off, 3);
 
 	if (c->info.features & DRV_FEAT_SGL && c->info.max_sg >= 3) {
 		drv_buf *s1 = it_buf(c, 4096), *s2 = it_buf(c, 8192);
-		struct drv_sge sgl[3] = { { s1, 1, 1000 }, { s2, 4096, 4000 }, { s1, 2000, 500 } };
-		drv_prep_rw_sgl(rd, DRV_OP_READ, 5000 + 10, sgl, 3);
+		const size_t l1 = it_align_up(1000, bs), l2 = it_align_up(4000, bs),
+			     l3 = it_align_up(500, bs);
+		const uint64_t from = it_align_up(off + 10, bs);
+		struct drv_sge sgl[3] = { { s1, 1, l1 }, { s2, 4096, l2 }, { s1, 2000, l3 } };
+		drv_prep_rw_sgl(rd, DRV_OP_READ, from, sgl, 3);
 		it_submit1(c->q, rd);
 		it_wait_ok(c->q, rd);
-		assert_int_equal(rd->result, 5500);
-		it_check_pattern((uint8_t *)drv_buf_addr(s1) + 1, 1000, 5010, 3);
-		it_check_pattern((uint8_t *)drv_buf_addr(s2) + 4096, 4000, 6010, 3);
-		it_check_pattern((uint8_t *)drv_buf_addr(s1) + 2000, 500, 10010, 3);
+		assert_int_equal(rd->result, l1 + l2 + l3);
+		it_check_pattern((uint8_t *)drv_buf_addr(s1) + 1, l1, from, 3);
+		it_check_pattern((uint8_t *)drv_buf_addr(s2) + 4096, l2, from + l1, 3);
+		it_check_pattern((uint8_t *)drv_buf_addr(s1) + 2000, l3, from + l1 + l2, 3);
 		drv_buf_free(s1);
 		drv_buf_free(s2);
 	}

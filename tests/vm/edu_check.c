@@ -212,9 +212,9 @@ static void check_limits(struct ctx *c)
 	drv_prep_write_buf(&r, 0, c->buf[0], 0, 4096);
 	expect_error(c, &r, -E2BIG, "a 4096-byte transfer");
 	drv_prep_read_buf(&r, 1, c->buf[0], 0, 4095);
-	expect_error(c, &r, -EINVAL, "offset 1 + 4095 bytes");
+	expect_error(c, &r, -ERANGE, "offset 1 + 4095 bytes");
 	drv_prep_read_buf(&r, 96, c->buf[0], 0, 4000);
-	expect_error(c, &r, -EINVAL, "offset 96 + 4000 bytes (ends at 4096)");
+	expect_error(c, &r, -ERANGE, "offset 96 + 4000 bytes (ends at 4096)");
 	struct drv_sge sgl[2] = { { c->buf[0], 0, 64 }, { c->buf[1], 0, 64 } };
 	drv_prep_rw_sgl(&r, DRV_OP_WRITE, 0, sgl, 2);
 	expect_error(c, &r, -E2BIG, "a 2-entry scatter-gather list");

@@ -76,7 +76,28 @@ static bool plain_request(const struct drv_req *r)
 	return (r->op == DRV_OP_READ || r->op == DRV_OP_WRITE) && r->len && r->buf;
 }
 
-/* validate() for a plain request: only its size and range are left to check. */
+/*
+ * READ/WRITE on a storage device: inside the capacity (nothing is written
+ * otherwise), in whole blocks. Checked here so every driver answers alike.
+ */
+static int check_storage_range(const struct drv_info *info, const struct drv_req *r)
+{
+	if (!(info->features & DRV_FEAT_STORAGE) || (r->op != DRV_OP_READ && r->op != DRV_OP_WRITE))
+		return 0;
+	if (r->offset >= info->capacity || r->len > info->capacity - r->offset)
+		return drv_fail(-ERANGE, "%s of [%llu, +%zu) is past the device's %llu bytes",
+				r->op == DRV_OP_READ ? "READ" : "WRITE",
+				(unsigned long long)r->offset, r->len,
+				(unsigned long long)info->capacity);
+	if (info->block_size > 1 && (r->offset % info->block_size || r->len % info->block_size))
+		return drv_fail(-EINVAL,
+				"the device transfers whole blocks of %u bytes: offset %llu and "
+				"length %zu must be multiples of it",
+				info->block_size, (unsigned long long)r->offset, r->len);
+	return 0;
+}
+
+/* validate() for a plain request: only its size and ranges are left to check. */
 static int validate_plain(const drv_queue *q, const struct drv_req *r)
 {
 	if (!r->len)
@@ -84,7 +105,8 @@ static int validate_plain(const drv_queue *q, const struct drv_req *r)
 	if (r->len > q->dev->info.max_transfer)
 		return drv_fail(-E2BIG, "request of %zu bytes: the device moves at most %u", r->len,
 				q->dev->info.max_transfer);
-	return check_buf_range(r->buf, r->buf_off, r->len);
+	int err = check_storage_range(&q->dev->info, r);
+	return err ? err : check_buf_range(r->buf, r->buf_off, r->len);
 }
 
 /* Checks everything about a request that does not depend on free resources. */
@@ -112,6 +134,9 @@ static int validate(const drv_queue *q, const struct drv_req *r)
 	if (r->len > info->max_transfer)
 		return drv_fail(-E2BIG, "request of %zu bytes: the device moves at most %u", r->len,
 				info->max_transfer);
+	int range = check_storage_range(info, r);
+	if (range)
+		return range;
 	if (r->len && r->buf) {
 		int err = check_buf_range(r->buf, r->buf_off, r->len);
 		if (err)
