@@ -8,6 +8,7 @@
 #include <devsim/dsim_hw.h>
 
 #include "../common.h"
+#include "uring_backend.h"
 
 #define INPROC_PREFIX "sim:inproc"
 #define INPROC_DEFAULT_QUEUES 4
@@ -149,7 +150,8 @@ static int prefill(drv_dev *dev, uint64_t span)
 	return 0;
 }
 
-int device_open(const struct bench_opts *o, unsigned queues, drv_dev **dev, struct drv_info *info)
+static int libdrv_open(const struct bench_opts *o, unsigned queues, drv_dev **dev,
+		       struct drv_info *info)
 {
 	struct dsim_timing timing;
 	char uri[1600]; /* fits the longest device and latency spec accepted */
@@ -201,4 +203,24 @@ int device_open(const struct bench_opts *o, unsigned queues, drv_dev **dev, stru
 		return APP_EXIT_RUNTIME;
 	}
 	return 0;
+}
+
+int device_open(const struct bench_opts *o, unsigned queues, struct bench_device *d)
+{
+	const char *path = uring_path(o->device);
+
+	*d = (struct bench_device){ 0 };
+	if (!path)
+		return libdrv_open(o, queues, &d->dev, &d->info);
+	if (uring_dev_open(path, o->op != BENCH_READ, o->bs, o->mode, &d->uring, &d->info) < 0)
+		return APP_EXIT_RUNTIME;
+	return 0;
+}
+
+void device_close(struct bench_device *d)
+{
+	if (d->dev)
+		drv_close(d->dev);
+	uring_dev_close(d->uring);
+	*d = (struct bench_device){ 0 };
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * drvbench: measures libdrv through its public API only. Runs the workload
- * --runs times and reports medians, optionally with same-run baselines, a
- * sweep over queue depth or queue count, JSON and SVG charts.
+ * drvbench: measures libdrv through its public API only, or with uring:PATH
+ * the kernel's own block driver through io_uring, under the same workloads.
+ * Runs the workload --runs times and reports medians, optionally with
+ * same-run baselines, a sweep over queue depth or queue count, JSON and SVG
+ * charts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +37,7 @@ static struct run_config config_from(const struct bench_opts *o)
 		.queues = o->queues,
 		.threads = o->threads,
 		.batch = o->batch < o->qd ? o->batch : o->qd,
+		.seq = o->seq,
 		.mode = o->mode,
 		.spin_ns = o->spin_ns,
 		.device_poll = o->device_poll,
@@ -47,9 +50,8 @@ static struct run_config config_from(const struct bench_opts *o)
 }
 
 /* Runs cfg `runs` times; `out` gets the medians, `all` (if not NULL) each run. */
-static int run_repeated(drv_dev *dev, const struct drv_info *info, const struct run_config *cfg,
-			unsigned runs, struct hist *merged, struct run_result *all,
-			struct run_result *out)
+static int run_repeated(const struct bench_device *d, const struct run_config *cfg, unsigned runs,
+			struct hist *merged, struct run_result *all, struct run_result *out)
 {
 	struct run_result *each = all ? all : calloc(runs, sizeof(*each));
 	struct hist *lat = malloc(sizeof(*lat));
@@ -62,7 +64,7 @@ static int run_repeated(drv_dev *dev, const struct drv_info *info, const struct 
 	if (merged)
 		hist_reset(merged);
 	for (unsigned i = 0; i < runs && !rc; i++) {
-		rc = run_workload(dev, info, cfg, lat, &each[i]);
+		rc = run_workload(d, cfg, lat, &each[i]);
 		if (!rc && merged)
 			hist_merge(merged, lat);
 	}
@@ -80,9 +82,10 @@ static unsigned sweep_queues_limit(const struct bench_opts *o)
 }
 
 /* QD 1, 2, 4... up to 256 (or the device's depth), or 1, 2, 4... queues. */
-static int run_sweep(drv_dev *dev, const struct drv_info *info, const struct bench_opts *o,
+static int run_sweep(const struct bench_device *d, const struct bench_opts *o,
 		     enum bench_sweep kind, struct sweep_point *pts, unsigned *n)
 {
+	const struct drv_info *info = &d->info;
 	unsigned limit = kind == SWEEP_QD ? SWEEP_MAX_QD : sweep_queues_limit(o);
 
 	if (kind == SWEEP_QD && info->max_queue_depth < limit)
@@ -103,7 +106,7 @@ static int run_sweep(drv_dev *dev, const struct drv_info *info, const struct ben
 			fprintf(stderr, "drvbench: sweep %s = %u\n",
 				kind == SWEEP_QD ? "qd" : "queues", x);
 		pts[*n].x = x;
-		int rc = run_repeated(dev, info, &cfg, o->runs, NULL, NULL, &pts[*n].r);
+		int rc = run_repeated(d, &cfg, o->runs, NULL, NULL, &pts[*n].r);
 		if (rc)
 			return rc;
 		(*n)++;
@@ -134,12 +137,16 @@ static int write_plots(const struct bench_opts *o, const struct hist *lat,
 	return 0;
 }
 
-static int bench(const struct bench_opts *o, drv_dev *dev, const struct drv_info *info)
+static int bench(const struct bench_opts *o, const struct bench_device *d)
 {
 	static struct hist lat;
 	static struct sweep_point sweep[MAX_SWEEP_POINTS];
 	struct baselines base;
-	struct bench_report rep = { .opts = o, .info = info, .nruns = o->runs, .lat = &lat };
+	struct bench_report rep = { .opts = o,
+				    .info = &d->info,
+				    .uring = d->uring != NULL,
+				    .nruns = o->runs,
+				    .lat = &lat };
 	struct run_result *runs = calloc(o->runs, sizeof(*runs));
 	struct run_config cfg = config_from(o);
 	int rc;
@@ -152,17 +159,17 @@ static int bench(const struct bench_opts *o, drv_dev *dev, const struct drv_info
 		baselines_measure(&base, cfg.batch, o->quiet);
 		rep.base = &base;
 	}
-	rc = run_repeated(dev, info, &cfg, o->runs, &lat, runs, &rep.median);
+	rc = run_repeated(d, &cfg, o->runs, &lat, runs, &rep.median);
 	rep.sweep_kind = o->sweep != SWEEP_NONE ? o->sweep : SWEEP_QD;
 	if (!rc && (o->sweep != SWEEP_NONE || o->plot))
-		rc = run_sweep(dev, info, o, rep.sweep_kind, sweep, &rep.nsweep);
+		rc = run_sweep(d, o, rep.sweep_kind, sweep, &rep.nsweep);
 	rep.sweep = sweep;
 	if (!rc && o->plot) {
 		/* The chart needs a QD sweep even when the table sweeps queues. */
 		static struct sweep_point qd_pts[MAX_SWEEP_POINTS];
 		unsigned nqd = rep.nsweep;
 		if (rep.sweep_kind != SWEEP_QD)
-			rc = run_sweep(dev, info, o, SWEEP_QD, qd_pts, &nqd);
+			rc = run_sweep(d, o, SWEEP_QD, qd_pts, &nqd);
 		if (!rc)
 			rc = write_plots(o, &lat, rep.sweep_kind == SWEEP_QD ? sweep : qd_pts, nqd);
 	}
@@ -184,8 +191,7 @@ static int bench(const struct bench_opts *o, drv_dev *dev, const struct drv_info
 int main(int argc, char **argv)
 {
 	struct bench_opts o;
-	struct drv_info info;
-	drv_dev *dev;
+	struct bench_device d;
 
 	options_parse(&o, argc, argv);
 	if (o.count_allocs && !allocs_available()) {
@@ -195,10 +201,10 @@ int main(int argc, char **argv)
 	unsigned queues = o.queues;
 	if (o.sweep == SWEEP_QUEUES && sweep_queues_limit(&o) > queues)
 		queues = sweep_queues_limit(&o);
-	int rc = device_open(&o, queues, &dev, &info);
+	int rc = device_open(&o, queues, &d);
 	if (rc)
 		return rc;
-	rc = bench(&o, dev, &info);
-	drv_close(dev);
+	rc = bench(&o, &d);
+	device_close(&d);
 	return rc;
 }

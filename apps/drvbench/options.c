@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common.h"
+#include "uring_backend.h"
 
 #define PROG "drvbench"
 
@@ -15,7 +16,8 @@ static const char usage_text[] =
     "Measures libdrv request throughput, latency and CPU cost per request.\n"
     "\n"
     "Workload:\n"
-    "  --device URI        device to open (default sim:inproc)\n"
+    "  --device URI        device to open (default sim:inproc); uring:PATH measures\n"
+    "                      the kernel's driver instead (see below)\n"
     "  --op OP             read, write, nop or mix (default read)\n"
     "  --mix-read PCT      percentage of reads with --op mix (default 70)\n"
     "  --bs SIZE           bytes per request, K/M suffix allowed (default 4K)\n"
@@ -23,6 +25,9 @@ static const char usage_text[] =
     "  --queues N          queues (default 1)\n"
     "  --threads N         threads; queues are spread over them (default 1)\n"
     "  --batch N           requests per submit call (default 1)\n"
+    "  --seq               sequential offsets: each queue walks its own stripe of\n"
+    "                      the device from its start, wrapping around (default:\n"
+    "                      random offsets)\n"
     "  --mode MODE         completion mode: irq, poll or hybrid (default irq)\n"
     "  --spin-us N         hybrid: spin this long before sleeping (default 20)\n"
     "  --device-poll       the device polls the rings: no doorbells\n"
@@ -45,6 +50,28 @@ static const char usage_text[] =
     "  --quiet             no progress line\n"
     "  -h, --help          this text\n"
     "\n"
+    "Offsets are multiples of --bs within the first 1 GiB of the device. CPU per op\n"
+    "is reported three ways: the I/O threads, the whole process (getrusage), and\n"
+    "the whole system (non-idle time of all CPUs in /proc/stat: user, nice, system,\n"
+    "irq and softirq), which includes interrupt handlers and kernel threads.\n"
+    "\n"
+    "uring:PATH, a block device (e.g. uring:/dev/nvme0n1) or a regular file, is\n"
+    "driven by the kernel's own driver through io_uring with the same workload and\n"
+    "report: PATH opened with O_DIRECT, one io_uring per queue, the file and the\n"
+    "queue's 4 KiB-aligned buffers registered with it. The modes map as follows.\n"
+    "\n"
+    "Completion modes with uring:PATH:\n"
+    "  irq                 io_uring_submit, then sleep in io_uring_enter until\n"
+    "                      completions arrive\n"
+    "  poll                IORING_SETUP_IOPOLL: the kernel polls the device for\n"
+    "                      completions. It needs poll queues (NVMe:\n"
+    "                      nvme.poll_queues=N on the kernel command line); without\n"
+    "                      them drvbench stops with a message saying so\n"
+    "  hybrid              refused: io_uring has no counterpart here\n"
+    "\n"
+    "With uring:PATH, --buffered, --device-poll, --latency and --op nop are refused.\n"
+    "Writes overwrite PATH.\n"
+    "\n"
     "Exit status: 0 success, 1 runtime failure, 2 bad arguments.\n";
 
 enum {
@@ -56,6 +83,7 @@ enum {
 	OPT_QUEUES,
 	OPT_THREADS,
 	OPT_BATCH,
+	OPT_SEQ,
 	OPT_MODE,
 	OPT_SPIN_US,
 	OPT_DEVICE_POLL,
@@ -84,6 +112,7 @@ static const struct option long_options[] = {
 	{ "queues", required_argument, NULL, OPT_QUEUES },
 	{ "threads", required_argument, NULL, OPT_THREADS },
 	{ "batch", required_argument, NULL, OPT_BATCH },
+	{ "seq", no_argument, NULL, OPT_SEQ },
 	{ "mode", required_argument, NULL, OPT_MODE },
 	{ "spin-us", required_argument, NULL, OPT_SPIN_US },
 	{ "device-poll", no_argument, NULL, OPT_DEVICE_POLL },
@@ -137,8 +166,31 @@ static double parse_warmup(const char *text)
 	return strcmp(text, "0") ? app_parse_seconds(PROG, "--warmup", text) : 0.0;
 }
 
+/* What a kernel block device driven through io_uring cannot do. */
+static void check_uring(const struct bench_opts *o, const char *path)
+{
+	if (!*path)
+		app_usage_error(PROG, "--device uring: needs a path, e.g. uring:/dev/nvme0n1");
+	if (o->mode == DRV_CMODE_HYBRID)
+		app_usage_error(PROG, "--mode hybrid has no io_uring counterpart: use irq or poll "
+				      "with uring:");
+	if (o->op == BENCH_NOP)
+		app_usage_error(PROG, "--op nop: the kernel's block layer has no no-op request; "
+				      "use read, write or mix with uring:");
+	if (o->device_poll)
+		app_usage_error(PROG, "--device-poll applies to libdrv devices, not uring:");
+	if (o->latency)
+		app_usage_error(PROG, "--latency applies to dsim devices, not uring:");
+	if (o->buffered)
+		app_usage_error(PROG, "--buffered: uring: always uses O_DIRECT");
+}
+
 static void check_consistency(const struct bench_opts *o)
 {
+	const char *path = uring_path(o->device);
+
+	if (path)
+		check_uring(o, path);
 	if (o->threads > o->queues)
 		app_usage_error(PROG, "--threads %u needs at least as many queues (--queues %u)",
 				o->threads, o->queues);
@@ -193,6 +245,9 @@ void options_parse(struct bench_opts *o, int argc, char **argv)
 			break;
 		case OPT_BATCH:
 			o->batch = parse_uint("--batch", optarg, 1, 65536);
+			break;
+		case OPT_SEQ:
+			o->seq = 1;
 			break;
 		case OPT_MODE:
 			o->mode = (enum drv_cmode)parse_choice("--mode", optarg, mode_names, 3);

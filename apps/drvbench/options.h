@@ -25,6 +25,7 @@ struct bench_opts {
 	double duration; /* seconds; 0 when count is used */
 	uint64_t count;  /* requests; 0 when duration is used */
 	unsigned batch;
+	int seq;             /* sequential offsets, a stripe per queue; else random */
 	const char *latency; /* device timing spec or NULL */
 	int buffered;
 	double warmup;

@@ -48,6 +48,48 @@ static unsigned compute_ratios(const struct bench_report *r, struct ratio out[4]
 	return n;
 }
 
+static const char *pattern_name(const struct bench_opts *o)
+{
+	return o->seq ? "sequential" : "random";
+}
+
+/* " random" or " sequential" after the block size; NOPs have no offsets. */
+static const char *pattern_suffix(const struct bench_opts *o)
+{
+	if (o->op == BENCH_NOP)
+		return "";
+	return o->seq ? " sequential" : " random";
+}
+
+/* "%.0f ns" of a figure that may be unknown (< 0). */
+static void text_ns(FILE *f, double ns, const char *what)
+{
+	if (ns < 0)
+		fprintf(f, "%s unavailable", what);
+	else
+		fprintf(f, "%.0f ns %s", ns, what);
+}
+
+static void text_counts(FILE *f, const struct bench_report *r)
+{
+	const struct run_result *m = &r->median;
+
+	if (r->uring) {
+		/* Submissions are io_uring_enter calls; interrupts the kernel's business. */
+		fprintf(f, "  ops per submit call ");
+		fprintf(f, m->ops_per_kick < 0 ? "none" : "%.2f", m->ops_per_kick);
+		fprintf(f, "   ops per sleep ");
+		fprintf(f, m->ops_per_sleep < 0 ? "no sleeps" : "%.2f", m->ops_per_sleep);
+		fprintf(f, "   interrupts not seen (kernel driver)\n");
+		return;
+	}
+	fprintf(f, "  ops per kick   ");
+	fprintf(f, m->ops_per_kick < 0 ? "no kicks" : "%.2f", m->ops_per_kick);
+	fprintf(f, "   ops per sleep ");
+	fprintf(f, m->ops_per_sleep < 0 ? "no sleeps" : "%.2f", m->ops_per_sleep);
+	fprintf(f, "   interrupts %llu\n", (unsigned long long)m->interrupts);
+}
+
 static void text_result(FILE *f, const struct bench_report *r)
 {
 	const struct run_result *m = &r->median;
@@ -59,15 +101,13 @@ static void text_result(FILE *f, const struct bench_report *r)
 		"  latency (us)   p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  mean %.2f\n",
 		(double)m->p50 / 1e3, (double)m->p90 / 1e3, (double)m->p99 / 1e3,
 		(double)m->p999 / 1e3, (double)m->max / 1e3, m->mean / 1e3);
-	fprintf(f, "  CPU per op     %.0f ns in the I/O threads, %.0f ns whole process\n",
+	fprintf(f, "  CPU per op     %.0f ns in the I/O threads, %.0f ns whole process, ",
 		m->thread_cpu_ns_per_op, m->process_cpu_ns_per_op);
+	text_ns(f, m->system_cpu_ns_per_op, "whole system");
+	fprintf(f, "\n");
 	fprintf(f, "  CPU busy       %.1f %% of each I/O thread's time\n",
 		100 * m->thread_cpu_util);
-	fprintf(f, "  ops per kick   ");
-	fprintf(f, m->ops_per_kick < 0 ? "no kicks" : "%.2f", m->ops_per_kick);
-	fprintf(f, "   ops per sleep ");
-	fprintf(f, m->ops_per_sleep < 0 ? "no sleeps" : "%.2f", m->ops_per_sleep);
-	fprintf(f, "   interrupts %llu\n", (unsigned long long)m->interrupts);
+	text_counts(f, r);
 	if (r->allocs_counted)
 		fprintf(f,
 			"  allocations per request: %.3g (%llu in the measured loops, %llu by "
@@ -81,13 +121,17 @@ static void text_result(FILE *f, const struct bench_report *r)
 static void text_sweep(FILE *f, const struct bench_report *r)
 {
 	fprintf(f, "\nsweep over %s:\n", r->sweep_kind == SWEEP_QD ? "queue depth" : "queues");
-	fprintf(f, "  %6s %12s %10s %10s %12s %12s\n", sweep_name(r->sweep_kind), "IOPS", "p50 us",
-		"p99 us", "thr CPU/op", "proc CPU/op");
+	fprintf(f, "  %6s %12s %10s %10s %12s %12s %12s\n", sweep_name(r->sweep_kind), "IOPS",
+		"p50 us", "p99 us", "thr CPU/op", "proc CPU/op", "sys CPU/op");
 	for (unsigned i = 0; i < r->nsweep; i++) {
 		const struct run_result *s = &r->sweep[i].r;
-		fprintf(f, "  %6u %12.0f %10.2f %10.2f %10.0f ns %10.0f ns\n", r->sweep[i].x,
+		fprintf(f, "  %6u %12.0f %10.2f %10.2f %10.0f ns %10.0f ns ", r->sweep[i].x,
 			s->iops, (double)s->p50 / 1e3, (double)s->p99 / 1e3,
 			s->thread_cpu_ns_per_op, s->process_cpu_ns_per_op);
+		if (s->system_cpu_ns_per_op < 0)
+			fprintf(f, "%12s\n", "n/a");
+		else
+			fprintf(f, "%10.0f ns\n", s->system_cpu_ns_per_op);
 	}
 }
 
@@ -97,13 +141,20 @@ void report_text(FILE *f, const struct bench_report *r)
 	struct ratio ratios[4];
 	unsigned nratios = compute_ratios(r, ratios);
 
-	fprintf(
-	    f, "%s %zu B, QD %u, batch %u, %u queue(s) on %u thread(s), %s completions%s, %s I/O\n",
-	    options_op_name(o->op), o->bs, o->qd, o->batch, o->queues, o->threads,
-	    options_mode_name(o->mode), o->device_poll ? ", device polls" : "",
-	    o->buffered ? "buffered" : "direct");
-	fprintf(f, "device %s (%s on %s, %s, interrupts: %s)\n", o->device, r->info->driver,
-		r->info->bus, r->info->model, drv_irq_mode_name(r->info->irq_mode));
+	fprintf(f,
+		"%s %zu B%s, QD %u, batch %u, %u queue(s) on %u thread(s), %s completions%s, %s "
+		"I/O\n",
+		options_op_name(o->op), o->bs, pattern_suffix(o), o->qd, o->batch, o->queues,
+		o->threads, options_mode_name(o->mode), o->device_poll ? ", device polls" : "",
+		o->buffered ? "buffered" : "direct");
+	if (r->uring)
+		fprintf(
+		    f,
+		    "device %s (the kernel's driver through io_uring, O_DIRECT, %s, %llu bytes)\n",
+		    o->device, r->info->model, (unsigned long long)r->info->capacity);
+	else
+		fprintf(f, "device %s (%s on %s, %s, interrupts: %s)\n", o->device, r->info->driver,
+			r->info->bus, r->info->model, drv_irq_mode_name(r->info->irq_mode));
 	fprintf(f, "%u run(s) of %s%s; medians:\n", r->nruns,
 		o->count ? "a request count" : "a fixed duration",
 		o->warmup > 0 ? " after warm-up" : "");
@@ -152,7 +203,16 @@ static void json_ratio(FILE *f, double v)
 		fprintf(f, "%.4f", v);
 }
 
-static void json_result(FILE *f, const struct run_result *m, int allocs_counted)
+/* A figure that may be unknown (< 0), as null. */
+static void json_optional(FILE *f, double v)
+{
+	if (v < 0)
+		fprintf(f, "null");
+	else
+		fprintf(f, "%.1f", v);
+}
+
+static void json_result(FILE *f, const struct run_result *m, const struct bench_report *r)
 {
 	fprintf(f,
 		"{\"ops\": %llu, \"bytes\": %llu, \"seconds\": %.6f, \"iops\": %.1f, "
@@ -166,14 +226,19 @@ static void json_result(FILE *f, const struct run_result *m, int allocs_counted)
 		(unsigned long long)m->p999, (unsigned long long)m->max, m->mean);
 	fprintf(f, "\"cpu_ns_per_op\": {\"threads\": %.1f, \"process\": %.1f}, ",
 		m->thread_cpu_ns_per_op, m->process_cpu_ns_per_op);
-	fprintf(f, "\"thread_cpu_util\": %.4f, ", m->thread_cpu_util);
-	fprintf(f, "\"kicks\": %llu, \"interrupts\": %llu, \"sleeps\": %llu, \"ops_per_kick\": ",
-		(unsigned long long)m->kicks, (unsigned long long)m->interrupts,
-		(unsigned long long)m->sleeps);
+	fprintf(f, "\"system_cpu_ns_per_op\": ");
+	json_optional(f, m->system_cpu_ns_per_op);
+	fprintf(f, ", \"thread_cpu_util\": %.4f, ", m->thread_cpu_util);
+	fprintf(f, "\"kicks\": %llu, \"interrupts\": ", (unsigned long long)m->kicks);
+	if (r->uring)
+		fprintf(f, "null"); /* the kernel's, not counted here */
+	else
+		fprintf(f, "%llu", (unsigned long long)m->interrupts);
+	fprintf(f, ", \"sleeps\": %llu, \"ops_per_kick\": ", (unsigned long long)m->sleeps);
 	json_ratio(f, m->ops_per_kick);
 	fprintf(f, ", \"ops_per_sleep\": ");
 	json_ratio(f, m->ops_per_sleep);
-	if (allocs_counted)
+	if (r->allocs_counted)
 		fprintf(f,
 			", \"allocs\": {\"loop\": %llu, \"other_threads\": %llu, "
 			"\"per_request\": %.6f}}",
@@ -192,10 +257,11 @@ static void json_config(FILE *f, const struct bench_report *r)
 	fprintf(f,
 		", \"op\": \"%s\", \"mix_read\": %u, \"bs\": %zu, \"qd\": %u, \"queues\": %u, "
 		"\"threads\": %u, \"batch\": %u, \"mode\": \"%s\", \"spin_us\": %llu, "
-		"\"device_poll\": %s, \"io\": \"%s\", \"latency\": ",
+		"\"device_poll\": %s, \"io\": \"%s\", \"offsets\": \"%s\", \"latency\": ",
 		options_op_name(o->op), o->mix_read, o->bs, o->qd, o->queues, o->threads, o->batch,
 		options_mode_name(o->mode), (unsigned long long)(o->spin_ns / 1000),
-		o->device_poll ? "true" : "false", o->buffered ? "buffered" : "direct");
+		o->device_poll ? "true" : "false", o->buffered ? "buffered" : "direct",
+		pattern_name(o));
 	if (o->latency)
 		json_string(f, o->latency);
 	else
@@ -208,7 +274,11 @@ static void json_config(FILE *f, const struct bench_report *r)
 	json_string(f, r->info->bus);
 	fprintf(f, ", \"model\": ");
 	json_string(f, r->info->model);
-	fprintf(f, ", \"irq_mode\": \"%s\"},\n", drv_irq_mode_name(r->info->irq_mode));
+	fprintf(f, ", \"capacity\": %llu, \"irq_mode\": ", (unsigned long long)r->info->capacity);
+	if (r->uring)
+		fprintf(f, "null},\n"); /* the kernel's business */
+	else
+		fprintf(f, "\"%s\"},\n", drv_irq_mode_name(r->info->irq_mode));
 }
 
 static void json_baselines(FILE *f, const struct bench_report *r)
@@ -239,11 +309,11 @@ void report_json(FILE *f, const struct bench_report *r)
 	fprintf(f, "{\n");
 	json_config(f, r);
 	fprintf(f, "  \"result\": ");
-	json_result(f, &r->median, r->allocs_counted);
+	json_result(f, &r->median, r);
 	fprintf(f, ",\n  \"runs\": [");
 	for (unsigned i = 0; i < r->nruns; i++) {
 		fprintf(f, "%s\n    ", i ? "," : "");
-		json_result(f, &r->runs[i], r->allocs_counted);
+		json_result(f, &r->runs[i], r);
 	}
 	fprintf(f, "],\n");
 	if (r->base)
@@ -257,7 +327,7 @@ void report_json(FILE *f, const struct bench_report *r)
 	for (unsigned i = 0; i < r->nsweep; i++) {
 		fprintf(f, "%s\n    {\"%s\": %u, \"result\": ", i ? "," : "",
 			sweep_name(r->sweep_kind), r->sweep[i].x);
-		json_result(f, &r->sweep[i].r, r->allocs_counted);
+		json_result(f, &r->sweep[i].r, r);
 		fprintf(f, "}");
 	}
 	fprintf(f, "]}\n}\n");

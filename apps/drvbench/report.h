@@ -20,6 +20,7 @@ struct sweep_point {
 struct bench_report {
 	const struct bench_opts *opts;
 	const struct drv_info *info;
+	int uring;                     /* uring:PATH: no interrupt counts, the kernel's */
 	const struct run_result *runs; /* each run of the main workload */
 	unsigned nruns;
 	struct run_result median;

@@ -12,12 +12,15 @@
 
 #include "allocs.h"
 #include "device.h"
+#include "sysstat.h"
+#include "uring_backend.h"
 
 #define STALL_NS (10ull * 1000000000) /* nothing completed for this long: give up */
 #define WAIT_SLICE_NS (500ll * 1000000)
 
 struct bench_queue {
-	drv_queue *q;
+	drv_queue *q;           /* a libdrv device's queue, or */
+	struct uring_queue *uq; /* uring:PATH's io_uring */
 	drv_buf *dma;
 	unsigned char *plain;
 	struct drv_req *reqs;
@@ -27,6 +30,7 @@ struct bench_queue {
 	unsigned in_flight;
 	uint64_t quota;   /* submissions left; unlimited until recording starts */
 	uint64_t planned; /* this queue's share of --count, or unlimited */
+	uint64_t stripe_first, stripe_blocks, stripe_next; /* --seq: this queue's blocks */
 	struct drv_queue_stats stats0, stats1;
 };
 
@@ -50,7 +54,7 @@ struct worker {
 
 struct bench_shared {
 	const struct run_config *cfg;
-	drv_dev *dev;
+	const struct bench_device *bdev;
 	uint64_t blocks;             /* bs-sized blocks addressable */
 	uint64_t measure_ns, end_ns; /* end_ns: UINT64_MAX in count mode */
 	int stop;                    /* a worker failed: everyone stops submitting */
@@ -74,12 +78,31 @@ static uint64_t rusage_ns(const struct rusage *ru)
 	       ((uint64_t)ru->ru_utime.tv_usec + (uint64_t)ru->ru_stime.tv_usec) * 1000ull;
 }
 
-static void worker_fail(struct worker *w, const char *what, int err)
+static void worker_stop(struct worker *w)
 {
-	if (!w->failed)
-		snprintf(w->err, sizeof(w->err), "%s: %s (%s)", what, drv_errmsg(), strerror(-err));
 	w->failed = 1;
 	__atomic_store_n(&w->sh->stop, 1, __ATOMIC_RELAXED);
+}
+
+static void worker_fail(struct worker *w, const char *what, int err)
+{
+	if (!w->failed && w->sh->bdev->uring)
+		snprintf(w->err, sizeof(w->err), "%s: %s%s", what, strerror(-err),
+			 uring_hint(err, w->sh->cfg->mode));
+	else if (!w->failed)
+		snprintf(w->err, sizeof(w->err), "%s: %s (%s)", what, drv_errmsg(), strerror(-err));
+	worker_stop(w);
+}
+
+/* A request completed with an error: that ends the run. */
+static int request_failed(struct worker *w, const struct drv_req *r)
+{
+	if (!w->sh->bdev->uring)
+		worker_fail(w, "a request failed", r->status);
+	else if (!w->failed)
+		uring_describe_failure(r, w->sh->cfg->mode, w->err, sizeof(w->err));
+	worker_stop(w);
+	return r->status;
 }
 
 /* What stays the same for every submission of request r: all but offset and a mix's direction. */
@@ -90,7 +113,7 @@ static void prep_fixed(const struct run_config *cfg, struct bench_queue *b, stru
 
 	if (cfg->op == BENCH_NOP) {
 		drv_prep_nop(r);
-	} else if (cfg->buffered) {
+	} else if (b->plain) {
 		drv_prep(r, op, 0, b->plain + slot_off, cfg->bs);
 	} else {
 		drv_prep(r, op, 0, NULL, cfg->bs);
@@ -102,6 +125,7 @@ static void prep_fixed(const struct run_config *cfg, struct bench_queue *b, stru
 static int queue_setup(struct worker *w, struct bench_queue *b)
 {
 	const struct run_config *cfg = w->sh->cfg;
+	const struct bench_device *d = w->sh->bdev;
 	struct drv_queue_opts qo = {
 		.depth = cfg->qd,
 		.cmode = cfg->mode,
@@ -111,11 +135,14 @@ static int queue_setup(struct worker *w, struct bench_queue *b)
 	size_t data_bytes = cfg->bs * cfg->qd;
 	int rc;
 
-	rc = drv_queue_create(w->sh->dev, &qo, &b->q);
-	if (rc < 0)
-		return worker_fail(w, "creating a queue", rc), rc;
-	if (data_bytes && !cfg->buffered) {
-		rc = drv_buf_alloc(w->sh->dev, data_bytes, &b->dma);
+	if (d->dev) {
+		rc = drv_queue_create(d->dev, &qo, &b->q);
+		if (rc < 0)
+			return worker_fail(w, "creating a queue", rc), rc;
+	}
+	/* uring:PATH reads and writes plain aligned memory, as --buffered does here. */
+	if (data_bytes && !cfg->buffered && d->dev) {
+		rc = drv_buf_alloc(d->dev, data_bytes, &b->dma);
 		if (rc < 0)
 			return worker_fail(w, "allocating DMA buffers", rc), rc;
 	} else if (data_bytes) {
@@ -123,6 +150,11 @@ static int queue_setup(struct worker *w, struct bench_queue *b)
 		if (!b->plain)
 			return worker_fail(w, "allocating buffers", -ENOMEM), -ENOMEM;
 		memset(b->plain, 0x5a, data_bytes);
+	}
+	if (d->uring) {
+		rc = uring_queue_create(d->uring, cfg->qd, cfg->mode, b->plain, cfg->bs, &b->uq);
+		if (rc < 0)
+			return worker_fail(w, "setting up an io_uring", rc), rc;
 	}
 	b->reqs = calloc(cfg->qd, sizeof(*b->reqs));
 	b->free_reqs = calloc(cfg->qd, sizeof(*b->free_reqs));
@@ -140,6 +172,7 @@ static int queue_setup(struct worker *w, struct bench_queue *b)
 
 static void queue_teardown(struct bench_queue *b)
 {
+	uring_queue_destroy(b->uq); /* before its buffers go */
 	if (b->q)
 		drv_queue_destroy(b->q);
 	if (b->dma)
@@ -150,14 +183,46 @@ static void queue_teardown(struct bench_queue *b)
 	free(b->done);
 }
 
-/* Per submission: a new random block, and for a mix a new direction. */
-static void prep_request(struct worker *w, struct drv_req *r)
+/* The calls that differ between a libdrv queue and an io_uring. */
+static int queue_submit(struct bench_queue *b, struct drv_req *const reqs[], unsigned n)
+{
+	return b->uq ? uring_queue_submit(b->uq, reqs, n) : drv_submit(b->q, reqs, n);
+}
+
+static int queue_reap(struct bench_queue *b, struct drv_req **out, unsigned max, unsigned min,
+		      int64_t timeout)
+{
+	return b->uq ? uring_queue_reap(b->uq, out, max, min, timeout)
+		     : drv_reap(b->q, out, max, min, timeout);
+}
+
+static void queue_stats(const struct bench_queue *b, struct drv_queue_stats *st)
+{
+	if (b->uq)
+		uring_queue_stats(b->uq, st);
+	else
+		drv_queue_stats(b->q, st);
+}
+
+static int queue_fd(const struct bench_queue *b)
+{
+	return b->uq ? uring_queue_fd(b->uq) : drv_queue_fd(b->q);
+}
+
+/* Per submission: the next block (random, or this queue's next), and for a mix a direction. */
+static void prep_request(struct worker *w, struct bench_queue *b, struct drv_req *r)
 {
 	const struct run_config *cfg = w->sh->cfg;
 
 	if (cfg->op == BENCH_NOP)
 		return;
-	r->offset = (next_rand(&w->rng) % w->sh->blocks) * cfg->bs;
+	if (cfg->seq) {
+		r->offset = (b->stripe_first + b->stripe_next) * cfg->bs;
+		if (++b->stripe_next == b->stripe_blocks)
+			b->stripe_next = 0;
+	} else {
+		r->offset = (next_rand(&w->rng) % w->sh->blocks) * cfg->bs;
+	}
 	if (cfg->op == BENCH_MIX)
 		r->op = next_rand(&w->rng) % 100 < cfg->mix_read ? DRV_OP_READ : DRV_OP_WRITE;
 }
@@ -179,8 +244,8 @@ static int submit_batch(struct worker *w, struct bench_queue *b)
 		return 0;
 	struct drv_req **batch = &b->free_reqs[b->nfree - n];
 	for (unsigned i = 0; i < n; i++)
-		prep_request(w, batch[i]);
-	rc = drv_submit(b->q, batch, n);
+		prep_request(w, b, batch[i]);
+	rc = queue_submit(b, batch, n);
 	if (rc < 0 && rc != -EAGAIN)
 		return worker_fail(w, "submitting", rc), rc;
 	unsigned accepted = rc < 0 ? 0 : (unsigned)rc;
@@ -213,10 +278,8 @@ static int account(struct worker *w, struct bench_queue *b, unsigned n)
 
 	for (unsigned i = 0; i < n; i++) {
 		struct drv_req *r = b->done[i];
-		if (r->status < 0) {
-			worker_fail(w, "a request failed", r->status);
-			return r->status;
-		}
+		if (r->status < 0)
+			return request_failed(w, r);
 		uint64_t ns = r->complete_ns - r->submit_ns;
 		if (ns != run_ns) {
 			if (run_len && rec)
@@ -245,7 +308,7 @@ static void start_recording(struct worker *w)
 	w->recording = 1;
 	for (unsigned i = 0; i < w->nq; i++) {
 		struct bench_queue *b = &w->bq[i];
-		drv_queue_stats(b->q, &b->stats0);
+		queue_stats(b, &b->stats0);
 		b->quota = b->planned;
 	}
 	getrusage(RUSAGE_THREAD, &w->ru0);
@@ -257,7 +320,7 @@ static int reap_queue(struct worker *w, struct bench_queue *b, int64_t timeout)
 {
 	unsigned batch = w->sh->cfg->batch;
 	unsigned want = batch < b->in_flight ? batch : b->in_flight;
-	int n = drv_reap(b->q, b->done, w->sh->cfg->qd, timeout ? want : 0, timeout);
+	int n = queue_reap(b, b->done, w->sh->cfg->qd, timeout ? want : 0, timeout);
 
 	if (n == -ETIMEDOUT)
 		return 0;
@@ -289,8 +352,7 @@ static int stalled(struct worker *w, uint64_t idle_since, unsigned busy)
 	snprintf(w->err, sizeof(w->err),
 		 "the device completed nothing for %llu s with %u requests in flight",
 		 STALL_NS / 1000000000, busy);
-	w->failed = 1;
-	__atomic_store_n(&w->sh->stop, 1, __ATOMIC_RELAXED);
+	worker_stop(w);
 	return 1;
 }
 
@@ -344,7 +406,7 @@ static void finish_recording(struct worker *w)
 	getrusage(RUSAGE_THREAD, &w->ru1);
 	w->end_ns = drv_now_ns();
 	for (unsigned i = 0; i < w->nq; i++)
-		drv_queue_stats(w->bq[i].q, &w->bq[i].stats1);
+		queue_stats(&w->bq[i], &w->bq[i].stats1);
 }
 
 static void *worker_main(void *arg)
@@ -356,8 +418,7 @@ static void *worker_main(void *arg)
 	for (unsigned i = 0; i < w->nq && ok; i++) {
 		ok = queue_setup(w, &w->bq[i]) == 0;
 		if (ok)
-			w->pfds[i] =
-			    (struct pollfd){ .fd = drv_queue_fd(w->bq[i].q), .events = POLLIN };
+			w->pfds[i] = (struct pollfd){ .fd = queue_fd(&w->bq[i]), .events = POLLIN };
 	}
 	pthread_barrier_wait(&sh->ready);
 	pthread_barrier_wait(&sh->go);
@@ -400,9 +461,15 @@ static void sleep_ns(uint64_t ns)
 	nanosleep(&ts, NULL);
 }
 
-/* Main thread: waits for the loops to end, timing the process as a whole. */
-static void supervise(struct bench_shared *sh, struct run_result *out, struct rusage *ru0,
-		      struct rusage *ru1)
+/* CPU time of the process and of the whole machine over the measured interval. */
+struct cpu_window {
+	struct rusage ru0, ru1;
+	uint64_t sys0, sys1;
+	int sys_ok; /* both /proc/stat reads worked */
+};
+
+/* Main thread: waits for the loops to end, timing the process and the machine as a whole. */
+static void supervise(struct bench_shared *sh, struct run_result *out, struct cpu_window *cw)
 {
 	unsigned threads = sh->cfg->threads;
 	uint64_t last_ops = 0, next_progress = sh->measure_ns + 1000000000;
@@ -411,7 +478,8 @@ static void supervise(struct bench_shared *sh, struct run_result *out, struct ru
 	while (drv_now_ns() < sh->measure_ns &&
 	       __atomic_load_n(&sh->finished, __ATOMIC_ACQUIRE) < threads)
 		sleep_ns(1000000);
-	getrusage(RUSAGE_SELF, ru0);
+	getrusage(RUSAGE_SELF, &cw->ru0);
+	cw->sys_ok = sysstat_busy_ns(&cw->sys0) == 0;
 	allocs_window_open();
 	while (__atomic_load_n(&sh->finished, __ATOMIC_ACQUIRE) < threads) {
 		sleep_ns(10000000);
@@ -423,14 +491,15 @@ static void supervise(struct bench_shared *sh, struct run_result *out, struct ru
 		}
 	}
 	out->allocs_process = allocs_window_close();
-	getrusage(RUSAGE_SELF, ru1);
+	cw->sys_ok = sysstat_busy_ns(&cw->sys1) == 0 && cw->sys_ok;
+	getrusage(RUSAGE_SELF, &cw->ru1);
 	if (printed && write(STDERR_FILENO, "\n", 1) < 0) {
 		/* As above. */
 	}
 }
 
 static void summarize(struct bench_shared *sh, struct hist *lat, struct run_result *out,
-		      const struct rusage *ru0, const struct rusage *ru1)
+		      const struct cpu_window *cw)
 {
 	const struct run_config *cfg = sh->cfg;
 	uint64_t end = sh->measure_ns, thread_cpu = 0, completed = 0;
@@ -464,16 +533,18 @@ static void summarize(struct bench_shared *sh, struct hist *lat, struct run_resu
 	out->max = lat->count ? lat->max : 0;
 	out->mean = hist_mean(lat);
 	out->thread_cpu_ns_per_op = (double)thread_cpu / ops;
-	out->process_cpu_ns_per_op = (double)(rusage_ns(ru1) - rusage_ns(ru0)) / ops;
+	out->process_cpu_ns_per_op = (double)(rusage_ns(&cw->ru1) - rusage_ns(&cw->ru0)) / ops;
+	out->system_cpu_ns_per_op = cw->sys_ok ? (double)(cw->sys1 - cw->sys0) / ops : -1;
 	if (out->seconds > 0)
 		out->thread_cpu_util = (double)thread_cpu / 1e9 / out->seconds / cfg->threads;
 	out->ops_per_kick = out->kicks ? (double)completed / (double)out->kicks : -1;
 	out->ops_per_sleep = out->sleeps ? (double)completed / (double)out->sleeps : -1;
 }
 
-static int prepare(struct bench_shared *sh, const struct drv_info *info)
+static int prepare(struct bench_shared *sh)
 {
 	const struct run_config *cfg = sh->cfg;
+	const struct drv_info *info = &sh->bdev->info;
 
 	if (cfg->op != BENCH_NOP) {
 		uint64_t span = info->capacity < DEVICE_SPAN_MAX ? info->capacity : DEVICE_SPAN_MAX;
@@ -490,6 +561,13 @@ static int prepare(struct bench_shared *sh, const struct drv_info *info)
 				cfg->bs, info->max_transfer);
 			return 1;
 		}
+	}
+	if (cfg->seq && cfg->op != BENCH_NOP && sh->blocks < cfg->queues) {
+		fprintf(stderr,
+			"drvbench: --seq: %llu blocks of %zu bytes cannot be split into %u "
+			"stripes\n",
+			(unsigned long long)sh->blocks, cfg->bs, cfg->queues);
+		return 1;
 	}
 	if (cfg->queues > info->max_queues || cfg->qd > info->max_queue_depth) {
 		fprintf(stderr,
@@ -525,10 +603,14 @@ static int alloc_workers(struct bench_shared *sh)
 		for (unsigned i = 0; i < w->nq; i++) {
 			unsigned qi =
 			    t + i * cfg->threads; /* queue qi goes to thread qi % threads */
-			w->bq[i].planned = UINT64_MAX;
+			struct bench_queue *b = &w->bq[i];
+			b->planned = UINT64_MAX;
 			if (cfg->count)
-				w->bq[i].planned =
+				b->planned =
 				    cfg->count / cfg->queues + (qi < cfg->count % cfg->queues);
+			/* --seq: queue qi walks the qi-th of `queues` equal stripes. */
+			b->stripe_blocks = sh->blocks / cfg->queues;
+			b->stripe_first = qi * b->stripe_blocks;
 		}
 	}
 	return 0;
@@ -557,15 +639,15 @@ static int start_threads(struct bench_shared *sh)
 	return (int)t;
 }
 
-int run_workload(drv_dev *dev, const struct drv_info *info, const struct run_config *cfg,
-		 struct hist *lat, struct run_result *out)
+int run_workload(const struct bench_device *d, const struct run_config *cfg, struct hist *lat,
+		 struct run_result *out)
 {
-	struct bench_shared sh = { .cfg = cfg, .dev = dev };
-	struct rusage ru0 = { 0 }, ru1 = { 0 };
+	struct bench_shared sh = { .cfg = cfg, .bdev = d };
+	struct cpu_window cw = { 0 };
 	int rc = 1;
 
 	*out = (struct run_result){ 0 };
-	if (prepare(&sh, info))
+	if (prepare(&sh))
 		return 1;
 	if (alloc_workers(&sh) < 0) {
 		fprintf(stderr, "drvbench: out of memory\n");
@@ -583,7 +665,7 @@ int run_workload(drv_dev *dev, const struct drv_info *info, const struct run_con
 		sh.end_ns =
 		    cfg->count ? UINT64_MAX : sh.measure_ns + (uint64_t)(cfg->duration * 1e9);
 		pthread_barrier_wait(&sh.go);
-		supervise(&sh, out, &ru0, &ru1);
+		supervise(&sh, out, &cw);
 		pthread_barrier_wait(&sh.loop_done);
 		for (unsigned t = 0; t < cfg->threads; t++)
 			pthread_join(sh.workers[t].tid, NULL);
@@ -595,7 +677,7 @@ int run_workload(drv_dev *dev, const struct drv_info *info, const struct run_con
 				break;
 			}
 		if (!rc)
-			summarize(&sh, lat, out, &ru0, &ru1);
+			summarize(&sh, lat, out, &cw);
 	} else {
 		/* Threads that did start are stuck at the first barrier: nothing to undo safely. */
 		_exit(1);

@@ -11,6 +11,7 @@
 
 #include <drv/drv.h>
 
+#include "device.h"
 #include "histogram.h"
 #include "options.h"
 
@@ -19,6 +20,7 @@ struct run_config {
 	unsigned mix_read;
 	size_t bs;
 	unsigned qd, queues, threads, batch;
+	int seq; /* sequential offsets, one stripe of the span per queue */
 	enum drv_cmode mode;
 	uint64_t spin_ns;
 	int device_poll;
@@ -37,6 +39,7 @@ struct run_result {
 	double mean;
 	double thread_cpu_ns_per_op;  /* submitting/reaping threads only */
 	double process_cpu_ns_per_op; /* every thread, the sim:inproc device too */
+	double system_cpu_ns_per_op;  /* every CPU's non-idle time (sysstat.h); < 0: unknown */
 	double thread_cpu_util;       /* busy share of the I/O threads' wall time, 0..1 each */
 	uint64_t kicks, interrupts, sleeps;
 	double ops_per_kick, ops_per_sleep; /* < 0 when there were none */
@@ -44,8 +47,8 @@ struct run_result {
 	uint64_t allocs_process;            /* by any other thread meanwhile */
 };
 
-/* Runs cfg on dev; fills out and the merged latency histogram `lat`. 0 or 1 (message printed). */
-int run_workload(drv_dev *dev, const struct drv_info *info, const struct run_config *cfg,
-		 struct hist *lat, struct run_result *out);
+/* Runs cfg on d; fills out and the merged latency histogram `lat`. 0 or 1 (message printed). */
+int run_workload(const struct bench_device *d, const struct run_config *cfg, struct hist *lat,
+		 struct run_result *out);
 
 #endif

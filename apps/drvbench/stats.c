@@ -53,6 +53,7 @@ void stats_median(const struct run_result *runs, unsigned n, struct run_result *
 	MED_D(mean);
 	MED_D(thread_cpu_ns_per_op);
 	MED_D(process_cpu_ns_per_op);
+	MED_D(system_cpu_ns_per_op);
 	MED_D(thread_cpu_util);
 	MED_U(kicks);
 	MED_U(interrupts);
