@@ -15,6 +15,7 @@
 
 #include <devsim/dsim_hw.h>
 #include <drv/drv.h>
+#include <drv/nvme.h>
 
 #include "common.h"
 
@@ -30,6 +31,7 @@ struct options {
 	double timeout; /* 0 = none */
 	const char **raise;
 	unsigned nraise;
+	int nvme; /* events are NVMe asynchronous event DW0s, printed decoded */
 };
 
 struct slot {
@@ -65,6 +67,9 @@ static void usage(void)
 	       "\n"
 	       "With --device sim:/path.sock, raise events with:\n"
 	       "  devsim event --socket /path.sock \"text\"\n"
+	       "On an NVMe controller each event is an Asynchronous Event (type, info, log\n"
+	       "page; the driver reads the log page, re-arming the event); in the guest of\n"
+	       "vm/run --nvme the host raises SMART ones through QMP (docs/nvme.md).\n"
 	       "\n"
 	       "Exit status: 0 success, 1 runtime failure (also: --timeout passed before\n"
 	       "--count events), 2 bad arguments.\n");
@@ -144,6 +149,24 @@ static int park(drv_queue *q, struct slot *s)
 	return 0;
 }
 
+static const char *nvme_event_type(unsigned type)
+{
+	switch (type) {
+	case 0:
+		return "error";
+	case 1:
+		return "SMART/health";
+	case 2:
+		return "notice";
+	case 6:
+		return "I/O command set";
+	case 7:
+		return "vendor";
+	default:
+		return "reserved-type";
+	}
+}
+
 /* Accounts for one delivered request; returns -1 on a device error. */
 static int deliver(const struct options *o, struct slot *s, struct tally *t)
 {
@@ -163,6 +186,15 @@ static int deliver(const struct options *o, struct slot *s, struct tally *t)
 		return 0;
 	}
 	t->events++;
+	if (o->nvme && r->result >= sizeof(uint32_t)) {
+		uint32_t dw0;
+		memcpy(&dw0, s->payload, sizeof(dw0));
+		printf("event %llu: NVMe %s event, info 0x%02x, log page 0x%02x\n",
+		       (unsigned long long)t->events, nvme_event_type(DRV_NVME_EVENT_TYPE(dw0)),
+		       DRV_NVME_EVENT_INFO(dw0), DRV_NVME_EVENT_LOG_PAGE(dw0));
+		fflush(stdout);
+		return 0;
+	}
 	printf("event %llu: \"", (unsigned long long)t->events);
 	app_print_escaped(s->payload, (size_t)r->result);
 	printf("\" (%llu bytes%s)\n", (unsigned long long)r->result,
@@ -359,8 +391,16 @@ int main(int argc, char **argv)
 	else if (!(info.features & DRV_FEAT_EVENTS)) {
 		fprintf(stderr, PROG ": %s (%s) raises no events\n", o.device, info.driver);
 		rc = APP_EXIT_RUNTIME;
-	} else
+	} else if (o.nraise && strcmp(info.driver, "dsim") != 0) {
+		fprintf(stderr,
+			PROG ": --raise asks dsim to raise an event; %s (%s) has no such "
+			     "control code: raise events from outside the device instead\n",
+			o.device, info.driver);
+		rc = APP_EXIT_USAGE;
+	} else {
+		o.nvme = strcmp(info.driver, "nvme") == 0;
 		rc = run(&o, dev, sfd);
+	}
 	if (drv_close(dev) < 0 && !rc)
 		rc = app_fail(PROG, "closing the device");
 out:

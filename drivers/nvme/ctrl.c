@@ -306,18 +306,24 @@ static int nvme_probe(drv_dev *dev)
 	}
 	if (!err)
 		err = disable(c);
+	if (!err) {
+		/*
+		 * Vector 0 serves the admin queue, one more per I/O queue when
+		 * there are enough. Set up before CC.EN creates the admin
+		 * completion queue: QEMU 7.2 signals MSI-X only on vectors in use
+		 * when their queue was created, so an admin queue created with
+		 * MSI-X still off would never interrupt (docs/nvme.md).
+		 */
+		int n = drv_dev_irq_setup(dev, 1 + NVME_MAX_IO_QUEUES);
+		err = n < 0 ? n : 0;
+		c->vectors = n > 0 ? (unsigned)n : 0;
+	}
 	if (!err)
 		err = setup_admin_queue(c);
 	if (!err)
 		err = enable(c);
 	if (!err)
 		err = describe(c);
-	if (!err) {
-		/* Vector 0 serves the admin queue; one more per I/O queue when there are enough. */
-		int n = drv_dev_irq_setup(dev, 1 + c->io_queues);
-		err = n < 0 ? n : 0;
-		c->vectors = n > 0 ? (unsigned)n : 0;
-	}
 	if (!err)
 		err = nvme_admin_start_events(c, c->aer_limit);
 	if (err) {

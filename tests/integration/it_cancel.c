@@ -27,6 +27,10 @@ struct reqs {
 	int cb_status[N];
 };
 
+/*
+ * n reads of a second each on dsim. Elsewhere (no service-time control)
+ * they are ordinary reads, for the tests that only need them in flight.
+ */
 static struct reqs *slow_reads(struct it_ctx *c, drv_queue *q, unsigned n, unsigned units)
 {
 	struct reqs *s = it_calloc(c, 1, sizeof *s);
@@ -35,7 +39,7 @@ static struct reqs *slow_reads(struct it_ctx *c, drv_queue *q, unsigned n, unsig
 		it_fill(pat, LEN, (uint64_t)i * LEN, 21);
 		it_write(q, (uint64_t)i * LEN, pat, LEN);
 	}
-	it_set_latency(q, DSIM_DIST_FIXED, IT_SEC, units);
+	it_try_latency(q, DSIM_DIST_FIXED, IT_SEC, units);
 	for (unsigned i = 0; i < n; i++) {
 		drv_prep_read(&s->r[i], (uint64_t)i * LEN, s->data[i], LEN);
 		s->r[i].user_data = (void *)(uintptr_t)i;
@@ -60,7 +64,7 @@ static void check_cancelled_or_done(const struct reqs *s, unsigned i)
 static void check_usable(drv_queue *q)
 {
 	uint8_t buf[512], got[512];
-	it_set_latency(q, DSIM_DIST_FIXED, 0, 0);
+	it_try_latency(q, DSIM_DIST_FIXED, 0, 0);
 	it_fill(buf, sizeof buf, 1 << 20, 5);
 	it_write(q, 1 << 20, buf, sizeof buf);
 	it_read(q, 1 << 20, got, sizeof got);
@@ -71,6 +75,7 @@ static void check_usable(drv_queue *q)
 static void test_cancel_queued_in_device(void **state)
 {
 	struct it_ctx *c = *state;
+	it_require_dsim("second-long reads (SET_TIMING) to cancel");
 	struct reqs *s = slow_reads(c, c->q, N, 1);
 	it_submit(c->q, s->p, N);
 	assert_int_equal(drv_cancel(c->q, &s->r[N - 1]), 0);
@@ -97,6 +102,7 @@ static void test_cancel_queued_in_device(void **state)
 static void test_cancel_in_flight(void **state)
 {
 	struct it_ctx *c = *state;
+	it_require_dsim("second-long reads (SET_TIMING) to cancel");
 	struct reqs *s = slow_reads(c, c->q, 1, 0);
 	it_submit(c->q, s->p, 1);
 	it_sleep_ns(50 * IT_MS); /* let the device pick it up */
@@ -123,7 +129,9 @@ static void test_cancel_wait_event(void **state)
 	assert_int_equal(drv_cancel(c->q, &w[0]), 0);
 	assert_int_equal(it_wait_done(c->q, &w[0]), -ECANCELED);
 
-	/* The cancelled waiter must not swallow the next event. */
+	/* The cancelled waiter must not swallow the next event (dsim raises one on request). */
+	if (!c->dsim)
+		return;
 	assert_true(drv_control(c->q, DSIM_CTL_RAISE_EVENT, "after-cancel", 13, NULL, 0) >= 0);
 	drv_prep_wait_event(&w[1], buf + DSIM_EVENT_PAYLOAD_MAX, DSIM_EVENT_PAYLOAD_MAX);
 	it_submit1(c->q, &w[1]);
@@ -135,6 +143,7 @@ static void test_cancel_wait_event(void **state)
 static void test_cancel_all(void **state)
 {
 	struct it_ctx *c = *state;
+	it_require_dsim("second-long reads (SET_TIMING) to cancel");
 	struct reqs *s = slow_reads(c, c->q, N, 2);
 	it_submit(c->q, s->p, N);
 	assert_int_equal(drv_cancel_all(c->q), N);
@@ -231,7 +240,8 @@ static void test_close_cancels(void **state)
 		check_cancelled_or_done(s, i);
 		cancelled += s->r[i].status == -ECANCELED;
 	}
-	assert_true(cancelled >= N - 1);
+	if (c->dsim) /* reads of a second each: close comes first */
+		assert_true(cancelled >= N - 1);
 	for (unsigned i = 0; i < 4; i++)
 		assert_true(drv_req_done(&s2->r[i]) && s2->r[i].status != -EINPROGRESS);
 }
@@ -322,7 +332,7 @@ static void storm_depths(struct it_ctx *c, bool latency)
 			continue;
 		st->rounds = scaled_rounds(st->depth > 127 ? 20 : st->depth > 15 ? 100 : 400);
 		st->q = it_queue(c, st->depth, DRV_CMODE_IRQ);
-		if (latency) {
+		if (latency) { /* n/a without dsim's timing */
 			struct dsim_timing t;
 			it_timing_zero(&t);
 			it_timing_op(&t, DSIM_OP_READ, DSIM_DIST_UNIFORM, 20 * IT_US, 20 * IT_US);
@@ -331,7 +341,7 @@ static void storm_depths(struct it_ctx *c, bool latency)
 		storm_rounds(st, true);
 		assert_int_equal(drv_queue_destroy(st->q), 0);
 	}
-	it_set_latency(c->q, DSIM_DIST_FIXED, 0, 0);
+	it_try_latency(c->q, DSIM_DIST_FIXED, 0, 0);
 }
 
 static void test_cancel_storm_depths(void **state)
@@ -367,7 +377,7 @@ static void test_cancel_storm_two_threads(void **state)
 		st->stop = 0;
 		st->q = it_queue(c, st->depth, DRV_CMODE_IRQ);
 		if (k == 1)
-			it_set_latency(st->q, DSIM_DIST_UNIFORM, 20 * IT_US, 0);
+			it_try_latency(st->q, DSIM_DIST_UNIFORM, 20 * IT_US, 0);
 		pthread_t t;
 		assert_int_equal(pthread_create(&t, NULL, storm_canceller, st), 0);
 		storm_rounds(st, false);
@@ -376,7 +386,7 @@ static void test_cancel_storm_two_threads(void **state)
 		assert_true(st->cancel_calls > 0);
 		assert_int_equal(drv_queue_destroy(st->q), 0);
 	}
-	it_set_latency(c->q, DSIM_DIST_FIXED, 0, 0);
+	it_try_latency(c->q, DSIM_DIST_FIXED, 0, 0);
 }
 
 int main(void)

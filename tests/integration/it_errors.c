@@ -32,14 +32,14 @@ static void expect_status(drv_queue *q, struct drv_req *r, int want, const char 
 static void check_healthy(struct it_ctx *c, drv_queue *q)
 {
 	uint8_t w[4096], rd[4096];
-	it_fill(w, sizeof w, 12345, 99);
-	it_write(q, 12345, w, sizeof w);
-	it_read(q, 12345, rd, sizeof rd);
-	it_check_pattern(rd, sizeof rd, 12345, 99);
+	const uint64_t off = it_align_up(12345, c->info.block_size);
+	it_fill(w, sizeof w, off, 99);
+	it_write(q, off, w, sizeof w);
+	it_read(q, off, rd, sizeof rd);
+	it_check_pattern(rd, sizeof rd, off, 99);
 	struct drv_queue_stats st;
 	assert_int_equal(drv_queue_stats(q, &st), 0);
 	assert_int_equal(st.in_flight, 0);
-	(void)c;
 }
 
 static void test_out_of_range(void **state)
@@ -73,12 +73,14 @@ static void test_out_of_range(void **state)
 	drv_prep_write_buf(r, cap - 4096, b, 0, 8192);
 	expect_status(c->q, r, -ERANGE, "direct write straddling capacity");
 
-	/* Control codes that address storage are range-checked the same way. */
-	drv_prep_control(r, DSIM_CTL_FILL, NULL, 0, NULL, 0);
-	r->offset = cap - 100;
-	r->arg[0] = 4096;
-	r->arg[1] = 0x77;
-	expect_status(c->q, r, -ERANGE, "FILL straddling capacity");
+	/* dsim's control codes that address storage are range-checked the same way. */
+	if (c->dsim) {
+		drv_prep_control(r, DSIM_CTL_FILL, NULL, 0, NULL, 0);
+		r->offset = cap - 100;
+		r->arg[0] = 4096;
+		r->arg[1] = 0x77;
+		expect_status(c->q, r, -ERANGE, "FILL straddling capacity");
+	}
 
 	assert_int_equal(drv_write(c->q, cap, junk, 16), -ERANGE);
 	assert_int_equal(drv_read(c->q, cap, junk, 16), -ERANGE);
@@ -86,11 +88,14 @@ static void test_out_of_range(void **state)
 	it_read(c->q, cap - tail, after, tail);
 	it_check_equal(after, before, tail, cap - tail, "storage after refused writes");
 
-	/* The last byte is addressable. */
-	it_write(c->q, cap - 1, "z", 1);
-	char z = 0;
-	it_read(c->q, cap - 1, &z, 1);
-	assert_int_equal(z, 'z');
+	/* The last block (byte, on dsim) is addressable. */
+	const size_t bs = c->info.block_size;
+	memset(junk, 'y', bs);
+	junk[bs - 1] = 'z';
+	it_write(c->q, cap - bs, junk, bs);
+	memset(junk, 0, bs);
+	it_read(c->q, cap - bs, junk, bs);
+	assert_int_equal(junk[bs - 1], 'z');
 	drv_buf_free(b);
 	check_healthy(c, c->q);
 }
@@ -109,9 +114,12 @@ static void test_unknown_codes(void **state)
 	expect_status(c->q, r, -EOPNOTSUPP, "unknown opcode");
 
 	/* A known code still works after all that. */
-	char echo[8] = { 0 };
-	assert_int_equal(drv_control(c->q, DSIM_CTL_ECHO, "abcdefg", 8, echo, sizeof echo), 8);
-	assert_string_equal(echo, "abcdefg");
+	if (c->dsim) {
+		char echo[8] = { 0 };
+		assert_int_equal(drv_control(c->q, DSIM_CTL_ECHO, "abcdefg", 8, echo, sizeof echo),
+				 8);
+		assert_string_equal(echo, "abcdefg");
+	}
 	check_healthy(c, c->q);
 }
 
@@ -269,7 +277,8 @@ static void test_back_pressure(void **state)
 		r[i].status = 777;
 		ptr[i] = &r[i];
 	}
-	it_set_latency(c->q, DSIM_DIST_FIXED, 300 * IT_MS, 0);
+	/* Slow NOPs on dsim; elsewhere a NOP completes at the next reap, none comes first. */
+	it_try_latency(c->q, DSIM_DIST_FIXED, 300 * IT_MS, 0);
 	int first = drv_submit(q, ptr, N);
 	assert_true(first >= 1 && first < N);
 	for (unsigned i = (unsigned)first; i < N; i++)
@@ -283,7 +292,7 @@ static void test_back_pressure(void **state)
 		assert_true(st.completed > 0 || drv_req_done(&r[0]));
 	}
 
-	it_set_latency(c->q, DSIM_DIST_FIXED, 2 * IT_MS, 0);
+	it_try_latency(c->q, DSIM_DIST_FIXED, 2 * IT_MS, 0);
 	unsigned next = (unsigned)first + (again > 0 ? (unsigned)again : 0), delivered = 0;
 	uint64_t deadline = drv_now_ns() + 4 * (uint64_t)it_timeout_ns();
 	while (delivered < N) {
@@ -347,12 +356,12 @@ static void test_misuse(void **state)
 
 	/* Cancelling on a queue the request is not on. */
 	drv_queue *other = it_queue(c, 4, DRV_CMODE_IRQ);
-	it_set_latency(c->q, DSIM_DIST_FIXED, 200 * IT_MS, 0);
+	it_try_latency(c->q, DSIM_DIST_FIXED, 200 * IT_MS, 0);
 	drv_prep_nop(r);
-	it_submit1(c->q, r);
+	it_submit1(c->q, r); /* pending until reaped, even without latency */
 	assert_int_equal(drv_cancel(other, r), -ENOENT);
 	it_wait_ok(c->q, r);
-	it_set_latency(c->q, DSIM_DIST_FIXED, 0, 0);
+	it_try_latency(c->q, DSIM_DIST_FIXED, 0, 0);
 
 	struct drv_req *out[1];
 	assert_int_equal(drv_submit(c->q, one, 0), 0);

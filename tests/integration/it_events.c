@@ -19,6 +19,13 @@ static void raise_event(drv_queue *q, const void *payload, size_t len)
 	}
 }
 
+/* Events raised by the test itself: dsim's RAISE_EVENT (NVMe's come from the host). */
+static void require_raise(struct it_ctx *c)
+{
+	it_require(c, DRV_FEAT_EVENTS);
+	it_require_dsim("RAISE_EVENT control code");
+}
+
 static int setup_events(void **state)
 {
 	it_setup(state);
@@ -31,7 +38,7 @@ static int setup_events(void **state)
 static void test_queued_in_order(void **state)
 {
 	struct it_ctx *c = *state;
-	it_require(c, DRV_FEAT_EVENTS);
+	require_raise(c);
 	char name[32], buf[DSIM_EVENT_PAYLOAD_MAX];
 	for (int i = 0; i < 5; i++) {
 		int n = snprintf(name, sizeof name, "event-%d", i);
@@ -51,7 +58,7 @@ static void test_queued_in_order(void **state)
 static void test_parked_waiters(void **state)
 {
 	struct it_ctx *c = *state;
-	it_require(c, DRV_FEAT_EVENTS);
+	require_raise(c);
 	enum { W = 4 };
 	struct drv_req *r = it_calloc(c, W, sizeof *r);
 	char *buf = it_calloc(c, W, DSIM_EVENT_PAYLOAD_MAX);
@@ -94,7 +101,7 @@ static void test_parked_waiters(void **state)
 static void test_truncated_payload(void **state)
 {
 	struct it_ctx *c = *state;
-	it_require(c, DRV_FEAT_EVENTS);
+	require_raise(c);
 	uint8_t payload[100], buf[DSIM_EVENT_PAYLOAD_MAX];
 	struct drv_req *r = it_calloc(c, 1, sizeof *r);
 	uint8_t *small = it_calloc(c, 1, 10);
@@ -132,7 +139,7 @@ static void test_truncated_payload(void **state)
 static void test_overflow(void **state)
 {
 	struct it_ctx *c = *state;
-	it_require(c, DRV_FEAT_EVENTS);
+	require_raise(c);
 	const unsigned extra = 10, total = DSIM_EVENT_QUEUE_DEPTH + extra;
 	uint64_t before[DSIM_STAT_COUNT], after[DSIM_STAT_COUNT];
 	it_device_stats(c->q, before);
@@ -164,7 +171,7 @@ static void test_overflow(void **state)
 static void test_across_queues(void **state)
 {
 	struct it_ctx *c = *state;
-	it_require(c, DRV_FEAT_EVENTS);
+	require_raise(c);
 	if (c->info.max_queues < 2)
 		skip();
 	drv_queue *q2 = it_queue(c, 4, DRV_CMODE_IRQ);

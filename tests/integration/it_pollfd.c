@@ -25,7 +25,7 @@ static void reap_after_ready(drv_queue *q, struct drv_req *r, int *got)
 	}
 }
 
-/* One 512-byte read the device answers after 100 ms, and when to stop waiting for it. */
+/* One 512-byte read the device answers after 100 ms (dsim), and when to stop waiting for it. */
 struct slow_read {
 	struct drv_req *r;
 	uint8_t *data;
@@ -38,7 +38,7 @@ static void slow_read_start(struct it_ctx *c, struct slow_read *s)
 	uint8_t pat[512];
 	it_fill(pat, sizeof pat, 0, 31);
 	it_write(c->q, 0, pat, sizeof pat);
-	it_set_latency(c->q, DSIM_DIST_FIXED, 100 * IT_MS, 0);
+	it_try_latency(c->q, DSIM_DIST_FIXED, 100 * IT_MS, 0); /* else as fast as the device */
 	s->r = it_calloc(c, 1, sizeof *s->r);
 	s->data = it_calloc(c, 1, 512);
 	s->got = 0;
@@ -128,7 +128,7 @@ static void run_cmode(struct it_ctx *c, enum drv_cmode mode)
 	drv_queue *q = it_queue(c, 32, mode);
 	struct drv_req *r = it_calloc(c, N, sizeof *r);
 	uint8_t *data = it_calloc(c, N, LEN);
-	it_set_latency(c->q, DSIM_DIST_EXPONENTIAL, 30 * IT_US, 4);
+	it_try_latency(c->q, DSIM_DIST_EXPONENTIAL, 30 * IT_US, 4);
 
 	for (unsigned round = 0; round < 2; round++) {
 		unsigned next = 0, delivered = 0;

@@ -166,7 +166,7 @@ static void test_shared_queue(void **state)
 	struct it_ctx *c = *state;
 	assert_true(c->info.capacity >= THREADS * REGION);
 	drv_queue *q = it_queue(c, 64, DRV_CMODE_HYBRID);
-	it_set_latency(c->q, DSIM_DIST_EXPONENTIAL, 40 * IT_US, 4);
+	it_try_latency(c->q, DSIM_DIST_EXPONENTIAL, 40 * IT_US, 4);
 	struct worker w[THREADS];
 
 	struct shared *wr = make_jobs(c, DRV_OP_WRITE, 100);
@@ -223,7 +223,7 @@ static void test_queue_per_thread(void **state)
 	w[0].q = c->q; /* the default queue counts as one */
 	for (unsigned t = 1; t < THREADS; t++)
 		w[t].q = it_queue(c, 16, t % 2 ? DRV_CMODE_IRQ : DRV_CMODE_POLL);
-	it_set_latency(c->q, DSIM_DIST_EXPONENTIAL, 20 * IT_US, 8);
+	it_try_latency(c->q, DSIM_DIST_EXPONENTIAL, 20 * IT_US, 8);
 	struct shared *s = make_jobs(c, DRV_OP_WRITE, 300);
 	run_workers(s, w, own_queue_worker);
 	for (unsigned t = 1; t < THREADS; t++)
