@@ -4,6 +4,7 @@
  * through libdrv's public API only, and exits 0 when every check passed.
  *
  *   nvme_check uio | vfio | vfio-intx [write SEED | verify SEED | events]
+ *   nvme_check kernel DEVICE verify SEED
  *
  * finds the NVMe function in sysfs and opens it as uio:ADDR, vfio:ADDR or
  * vfio:ADDR?irq=intx. Checks the controller's description, writes and
@@ -15,9 +16,15 @@
  * leaves a pattern at the end of the namespace and flushes; `verify SEED`,
  * in a later boot, finds it there. `events` waits for asynchronous events
  * that the host raises through QMP (tests/vm/qmp.py --smart-toggle).
+ * `kernel DEVICE verify SEED` looks for the pattern through the kernel's
+ * own driver instead (DEVICE is its block device, read with O_DIRECT).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -329,14 +336,46 @@ static void persistence(drv_queue *q, const struct drv_info *info, const char *w
 	free(data);
 }
 
+/* The end of the namespace as the kernel's nvme driver shows it. */
+static int kernel_verify(const char *device, uint32_t seed)
+{
+	int fd = open(device, O_RDONLY | O_DIRECT);
+	int open_errno = errno;
+	uint64_t size = 0;
+	void *data = NULL;
+	if (fd >= 0 && ioctl(fd, BLKGETSIZE64, &size) != 0)
+		size = 0;
+	check(size >= PERSIST_BYTES, "%s: %llu bytes%s%s", device, (unsigned long long)size,
+	      fd < 0 ? ", cannot open: " : "", fd < 0 ? strerror(open_errno) : "");
+	if (fd >= 0 && size >= PERSIST_BYTES && posix_memalign(&data, BLOCK, PERSIST_BYTES) == 0) {
+		uint64_t off = size - PERSIST_BYTES;
+		check(pread(fd, data, PERSIST_BYTES, (off_t)off) == PERSIST_BYTES &&
+			  matches(data, PERSIST_BYTES, off, seed),
+		      "the kernel's driver reads the pattern of seed %u that libdrv wrote",
+		      (unsigned)seed);
+	}
+	free(data);
+	if (fd >= 0)
+		close(fd);
+	return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2 || argc > 4) {
+	if (argc < 2 || argc > 5) {
 		fprintf(stderr,
-			"usage: nvme_check uio|vfio|vfio-intx [write|verify SEED | events]\n");
+			"usage: nvme_check uio|vfio|vfio-intx [write|verify SEED | events]\n"
+			"       nvme_check kernel DEVICE verify SEED\n");
 		return 2;
 	}
 	const char *mode = argv[1];
+	if (strcmp(mode, "kernel") == 0) {
+		if (argc != 5 || strcmp(argv[3], "verify") != 0) {
+			fprintf(stderr, "usage: nvme_check kernel DEVICE verify SEED\n");
+			return 2;
+		}
+		return kernel_verify(argv[2], (uint32_t)strtoul(argv[4], NULL, 0));
+	}
 	char addr[64], uri[128];
 	if (!find_nvme(addr, sizeof(addr))) {
 		fprintf(stderr, "nvme_check: no NVMe controller in /sys/bus/pci/devices\n");
