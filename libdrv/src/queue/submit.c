@@ -76,25 +76,33 @@ static bool plain_request(const struct drv_req *r)
 	return (r->op == DRV_OP_READ || r->op == DRV_OP_WRITE) && r->len && r->buf;
 }
 
-/*
- * READ/WRITE on a storage device: inside the capacity (nothing is written
- * otherwise), in whole blocks. Checked here so every driver answers alike.
- */
-static int check_storage_range(const struct drv_info *info, const struct drv_req *r)
+/* Why check_storage_range refused r: the message, apart from the hot path. */
+static __attribute__((cold, noinline)) int storage_range_error(const struct drv_info *info,
+							       const struct drv_req *r)
 {
-	if (!(info->features & DRV_FEAT_STORAGE) || (r->op != DRV_OP_READ && r->op != DRV_OP_WRITE))
-		return 0;
 	if (r->offset >= info->capacity || r->len > info->capacity - r->offset)
 		return drv_fail(-ERANGE, "%s of [%llu, +%zu) is past the device's %llu bytes",
 				r->op == DRV_OP_READ ? "READ" : "WRITE",
 				(unsigned long long)r->offset, r->len,
 				(unsigned long long)info->capacity);
-	if (info->block_size > 1 && (r->offset % info->block_size || r->len % info->block_size))
-		return drv_fail(-EINVAL,
-				"the device transfers whole blocks of %u bytes: offset %llu and "
-				"length %zu must be multiples of it",
-				info->block_size, (unsigned long long)r->offset, r->len);
-	return 0;
+	return drv_fail(-EINVAL,
+			"the device transfers whole blocks of %u bytes: offset %llu and "
+			"length %zu must be multiples of it",
+			info->block_size, (unsigned long long)r->offset, r->len);
+}
+
+/*
+ * READ/WRITE on a storage device: inside the capacity (nothing is written
+ * otherwise), in whole blocks. Checked here so every driver answers alike.
+ */
+static inline int check_storage_range(const struct drv_info *info, const struct drv_req *r)
+{
+	if (!(info->features & DRV_FEAT_STORAGE) || (r->op != DRV_OP_READ && r->op != DRV_OP_WRITE))
+		return 0;
+	bool outside = r->offset >= info->capacity || r->len > info->capacity - r->offset;
+	bool partial =
+	    info->block_size > 1 && (r->offset % info->block_size || r->len % info->block_size);
+	return outside || partial ? storage_range_error(info, r) : 0;
 }
 
 /* validate() for a plain request: only its size and ranges are left to check. */
