@@ -106,20 +106,12 @@ static int ring_find(const struct edu_ring *r, const struct drv_request *rq)
 
 /* ---- Request checks (before anything reaches the device) ----------------- */
 
+/*
+ * Length and range were checked by libdrv against max_transfer and
+ * capacity (both EDU_BUF_USABLE); what is left is edu's own DMA limits.
+ */
 static int check_transfer(const struct drv_request *rq)
 {
-	if (rq->len == 0 || rq->len > EDU_BUF_USABLE)
-		return drv_fail(
-		    -EINVAL,
-		    "edu transfer of %u bytes: give 1 to %u (QEMU 7.2 stops the whole VM "
-		    "on a 4096-byte transfer, an off-by-one in its range check)",
-		    rq->len, EDU_BUF_USABLE);
-	if (rq->offset > EDU_BUF_USABLE || rq->len > EDU_BUF_USABLE - rq->offset)
-		return drv_fail(
-		    -EINVAL,
-		    "edu buffer range [%llu, +%u) ends past byte %u: edu can only reach "
-		    "offset + length <= %u",
-		    (unsigned long long)rq->offset, rq->len, EDU_BUF_USABLE, EDU_BUF_USABLE);
 	if (rq->nseg != 1)
 		return drv_fail(-EINVAL,
 				"edu has no scatter-gather: the data must be one bus-contiguous "
