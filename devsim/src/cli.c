@@ -17,6 +17,8 @@ static const struct option model_options[] = {
 	{ "bandwidth", required_argument, 0, DSIM_CLI_MODEL_OPT },
 	{ "units", required_argument, 0, DSIM_CLI_MODEL_OPT },
 	{ "poll", no_argument, 0, DSIM_CLI_MODEL_OPT },
+	{ "fault", required_argument, 0, DSIM_CLI_MODEL_OPT },
+	{ "seed", required_argument, 0, DSIM_CLI_MODEL_OPT },
 };
 
 #define MODEL_OPTIONS (sizeof(model_options) / sizeof(model_options[0]))
@@ -67,4 +69,17 @@ void dsim_cli_signals_close(struct dsim_cli_signals *sg)
 	if (sg->fd >= 0)
 		close(sg->fd);
 	sg->fd = -1;
+}
+
+static void vanish(void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "devsim: fault vanish: the device disappears (SIGKILL)\n");
+	raise(SIGKILL);
+}
+
+void dsim_cli_vanish_kills(struct dsim_dev *dev)
+{
+	dev->vanish = vanish;
+	dev->vanish_ctx = NULL;
 }

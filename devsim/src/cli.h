@@ -40,4 +40,7 @@ struct dsim_cli_signals {
 int dsim_cli_stop_on_signals(struct dsim_cli_signals *sg, struct dsim_dev *dev);
 void dsim_cli_signals_close(struct dsim_cli_signals *sg);
 
+/* Fault vanish kills this process, as if someone had killed it. */
+void dsim_cli_vanish_kills(struct dsim_dev *dev);
+
 #endif

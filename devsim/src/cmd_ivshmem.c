@@ -123,6 +123,7 @@ int devsim_cmd_ivshmem(int argc, char **argv)
 	struct dsim_server ctl;
 	dsim_server_init(&ctl, dev, true);
 	ctl.control_only = true;
+	dsim_cli_vanish_kills(dev);
 	rc = dsim_cli_stop_on_signals(&sg, dev);
 	if (rc)
 		snprintf(err, sizeof(err), "cannot watch signals: %s", strerror(-rc));

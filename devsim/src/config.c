@@ -27,6 +27,7 @@ void dsim_config_defaults(struct dsim_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->capacity = DSIM_DEFAULT_CAPACITY;
 	cfg->queues = DSIM_DEFAULT_QUEUES;
+	cfg->fault_seed = DSIM_FAULT_DEFAULT_SEED;
 }
 
 /* Parses an unsigned number followed by a suffix looked up in a table. */
@@ -106,6 +107,19 @@ static int parse_dist(const char *spec, struct dsim_op_timing *t)
 static const char *const op_names[DSIM_OP_COUNT] = { "nop",     "read",       "write", "flush",
 						     "control", "wait_event", "abort" };
 
+const char *dsim_op_name(unsigned op)
+{
+	return op < DSIM_OP_COUNT ? op_names[op] : "?";
+}
+
+unsigned dsim_op_lookup(const char *name)
+{
+	unsigned op = 0;
+	while (op < DSIM_OP_COUNT && strcmp(op_names[op], name) != 0)
+		op++;
+	return op;
+}
+
 /* Ops a plain "latency=SPEC" applies to: not WAIT_EVENT (waits anyway) nor ABORT. */
 static bool default_latency_op(unsigned op)
 {
@@ -137,9 +151,7 @@ static int parse_latency(struct dsim_config *cfg, const char *value, char *err, 
 			continue;
 		}
 		*eq = 0;
-		unsigned op = 0;
-		while (op < DSIM_OP_COUNT && strcmp(op_names[op], item) != 0)
-			op++;
+		unsigned op = dsim_op_lookup(item);
 		if (op == DSIM_OP_COUNT)
 			return fail(
 			    err, errlen,
@@ -193,10 +205,17 @@ int dsim_config_set(struct dsim_config *cfg, const char *key, const char *value,
 			return fail(err, errlen, "units '%s': expected 0 (unlimited) .. %u", value,
 				    DSIM_MAX_UNITS);
 		cfg->timing.units = (uint32_t)v;
+	} else if (strcmp(key, "fault") == 0) {
+		return dsim_fault_set_parse(&cfg->faults, value, err, errlen);
+	} else if (strcmp(key, "seed") == 0) {
+		if (dsim_parse_size(value, &v))
+			return fail(err, errlen, "seed '%s': expected a whole number like 42",
+				    value);
+		cfg->fault_seed = v;
 	} else {
 		return fail(err, errlen,
 			    "unknown option '%s' (capacity, backing, queues, latency, bandwidth, "
-			    "units, poll)",
+			    "units, poll, fault, seed)",
 			    key);
 	}
 	return 0;

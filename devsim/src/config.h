@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "devsim/dsim_hw.h"
+#include "fault_rules.h"
 
 #define DSIM_DEFAULT_CAPACITY (64ull << 20)
 #define DSIM_DEFAULT_QUEUES 4u
@@ -28,13 +29,16 @@ struct dsim_config {
 	unsigned queues;
 	bool poll; /* POLL_MODE reads 1 after reset */
 	struct dsim_timing timing;
+	struct dsim_fault_set faults;
+	uint64_t fault_seed;
 };
 
 void dsim_config_defaults(struct dsim_config *cfg);
 
 /*
  * Applies one option ("capacity", "backing", "queues", "latency",
- * "bandwidth", "units", "poll"); value may be NULL for "poll".
+ * "bandwidth", "units", "poll", "fault", "seed"); value may be NULL for
+ * "poll". Each "fault" adds rules.
  * Returns 0 or -EINVAL with a message in err.
  */
 int dsim_config_set(struct dsim_config *cfg, const char *key, const char *value, char *err,
@@ -42,6 +46,11 @@ int dsim_config_set(struct dsim_config *cfg, const char *key, const char *value,
 
 /* Applies "k=v&k=v..." (NULL or "" = nothing). 0 or -EINVAL with a message. */
 int dsim_config_parse_query(struct dsim_config *cfg, const char *query, char *err, size_t errlen);
+
+/* Opcode names as options spell them ("nop" ... "abort"); lookup returns DSIM_OP_COUNT if unknown.
+ */
+const char *dsim_op_name(unsigned op);
+unsigned dsim_op_lookup(const char *name);
 
 /* "4K", "16M", "1G" (binary multiples); 0 or -EINVAL. */
 int dsim_parse_size(const char *s, uint64_t *out);

@@ -155,6 +155,21 @@ unsigned dsim_control(struct dsim_dev *d, struct dsim_req *r, uint32_t *result)
 			stats[i] = dsim_rd64(d->regs, DSIM_REG_STAT(i));
 		return control_output(d, sqe, stats, sizeof(stats), result);
 	}
+	case DSIM_CTL_SET_FAULTS: {
+		const char *in = control_input(d, sqe);
+		if (!in)
+			return DSIM_SC_DMA_ERROR;
+		if (sqe->in_length >= DSIM_MAX_TRANSFER_BYTES)
+			return DSIM_SC_INVALID_FIELD; /* no room for the terminating NUL */
+		memcpy(d->scratch, in, sqe->in_length);
+		d->scratch[sqe->in_length] = 0;
+		return dsim_fault_control_set(d, (const char *)d->scratch, result);
+	}
+	case DSIM_CTL_GET_FAULTS: {
+		struct dsim_fault_stats fs;
+		dsim_fault_stats(d, &fs);
+		return control_output(d, sqe, &fs, sizeof(fs), result);
+	}
 	default:
 		return DSIM_SC_INVALID_CODE;
 	}

@@ -144,6 +144,7 @@ static void reset(struct dsim_dev *d, bool zero_stats)
 	d->poll_slept_ns = 0;
 	d->irq_deadline = 0;
 	d->cq_blocked = false;
+	dsim_faults_reset(d);
 	dsim_wr32(d->regs, DSIM_REG_DEVICE_POLLING, 0);
 	dsim_wr32(d->regs, DSIM_REG_POLL_MODE, d->cfg.poll ? 1 : 0);
 	dsim_wr32(d->regs, DSIM_REG_STATUS, 0);
@@ -240,6 +241,7 @@ int dsim_dev_create(const struct dsim_config *cfg, struct dsim_dev **out, char *
 	memset(d->kick_fd, -1, sizeof(d->kick_fd));
 	memset(d->irq_fd, -1, sizeof(d->irq_fd));
 	d->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)getpid();
+	dsim_faults_init(&d->faults, &cfg->faults, cfg->fault_seed);
 	for (unsigned i = DSIM_REQ_POOL; i-- > 0;) {
 		d->reqs[i].heap_idx = -1;
 		d->reqs[i].next = d->free_reqs;
@@ -330,13 +332,17 @@ static unsigned process(struct dsim_dev *d, bool admin)
 	d->pass_bytes = 0;
 	d->pass_cut = false;
 	d->now_ns = dsim_now_ns();
-	unsigned work = d->heap_len ? dsim_exec_due(d, d->now_ns) : 0;
-	if (d->ready)
+	/* A hung or vanished device holds what it has: nothing executes or is fetched. */
+	bool stalled = d->faults.stalled;
+	unsigned work = d->heap_len && !stalled ? dsim_exec_due(d, d->now_ns) : 0;
+	if (d->ready && !stalled)
 		for (uint32_t m = d->live_queues; m; m &= m - 1)
 			work += dsim_queue_fetch(d, (unsigned)__builtin_ctz(m));
-	if (d->heap_len)
+	if (d->heap_len && !d->faults.stalled)
 		work += dsim_exec_due(d, d->now_ns);
 	d->irq_deadline = d->irq_queues ? dsim_queue_irqs(d, d->now_ns) : 0;
+	if (d->faults.vanished)
+		dsim_faults_after_pass(d);
 	return work;
 }
 
@@ -348,7 +354,7 @@ unsigned dsim_dev_process(struct dsim_dev *d)
 static uint64_t next_deadline(struct dsim_dev *d, uint64_t now)
 {
 	uint64_t next = d->irq_deadline;
-	const struct dsim_req *top = dsim_heap_top(d);
+	const struct dsim_req *top = d->faults.stalled ? NULL : dsim_heap_top(d);
 	if (top && (!next || top->finish_ns < next))
 		next = top->finish_ns;
 	if (d->cq_blocked && (!next || now + CQ_RETRY_NS < next))

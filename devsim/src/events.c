@@ -33,7 +33,8 @@ void dsim_event_raise(struct dsim_dev *d, const void *payload, size_t len)
 	if (len > DSIM_EVENT_PAYLOAD_MAX)
 		len = DSIM_EVENT_PAYLOAD_MAX;
 	dsim_stat_add(d->regs, DSIM_STAT_EVENTS, 1);
-	struct dsim_req *r = d->parked_head;
+	/* A hung device posts nothing: the event waits in the queue like any other. */
+	struct dsim_req *r = d->faults.stalled ? NULL : d->parked_head;
 	if (r) {
 		dsim_event_unpark(d, r);
 		deliver(d, r, payload, (uint32_t)len);

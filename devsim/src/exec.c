@@ -8,7 +8,7 @@
 #include "model.h"
 #include "regs.h"
 
-static void start_service(struct dsim_dev *d, struct dsim_req *r, uint64_t finish)
+void dsim_exec_defer(struct dsim_dev *d, struct dsim_req *r, uint64_t finish)
 {
 	r->finish_ns = finish;
 	d->q[r->qid].in_service++;
@@ -59,8 +59,9 @@ static void do_abort(struct dsim_dev *d, struct dsim_req *r)
 	struct dsim_req *victim = NULL;
 	for (unsigned i = 0; i < DSIM_REQ_POOL && !victim; i++) {
 		struct dsim_req *c = &d->reqs[i];
+		/* A late request executed already: only its CQE waits. */
 		if (c != r && c->in_use && c->qid == r->qid && c->sqe.tag == r->sqe.abort_tag &&
-		    (c->heap_idx >= 0 || c->parked))
+		    ((c->heap_idx >= 0 && !c->fault.posting) || c->parked))
 			victim = c;
 	}
 	if (victim) {
@@ -84,7 +85,8 @@ void dsim_exec_submit(struct dsim_dev *d, struct dsim_req *r)
 		dsim_exec_finish(d, r); /* fails with INVALID_OPCODE */
 		return;
 	}
-	bool instant = d->instant_ops >> op & 1;
+	/* Faulted requests take the heap, where a hang holds them and a delay applies. */
+	bool instant = (d->instant_ops >> op & 1) && !r->fault.kinds;
 	/* Zero-latency fast path (no clock read when nothing is in service)... */
 	if (instant && !d->heap_len) {
 		dsim_exec_finish(d, r);
@@ -96,7 +98,7 @@ void dsim_exec_submit(struct dsim_dev *d, struct dsim_req *r)
 		dsim_exec_finish(d, r);
 		return;
 	}
-	start_service(d, r, dsim_timing_schedule(d, &r->sqe, now));
+	dsim_exec_defer(d, r, dsim_timing_schedule(d, &r->sqe, now) + r->fault.slow_ns);
 }
 
 /* Out of line, like wait_event(): their segment arrays would give every NOP a 4 KiB frame. */
@@ -142,6 +144,8 @@ static __attribute__((noinline)) unsigned wait_event(struct dsim_dev *d, struct 
 
 void dsim_exec_finish(struct dsim_dev *d, struct dsim_req *r)
 {
+	if (__builtin_expect(r->fault.kinds != 0, 0) && dsim_fault_execute(d, r))
+		return;
 	const struct dsim_sqe *sqe = &r->sqe;
 	uint32_t result = 0;
 	unsigned sc = sqe->opcode < DSIM_OP_COUNT ? check_fields(sqe) : DSIM_SC_INVALID_OPCODE;
@@ -173,6 +177,8 @@ void dsim_exec_finish(struct dsim_dev *d, struct dsim_req *r)
 	default: /* NOP: ABORT acted at fetch and never gets here */
 		break;
 	}
+	if (__builtin_expect(r->fault.kinds != 0, 0))
+		sc = dsim_fault_executed(d, sc);
 	dsim_complete(d, r, sc, 0, result);
 }
 

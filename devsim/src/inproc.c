@@ -21,6 +21,13 @@ struct devsim_inproc {
 	pthread_t thread;
 };
 
+/* Fault vanish: the device stops serving, so the driver's end hangs up (its health fd). */
+static void vanish(void *ctx)
+{
+	struct devsim_inproc *h = ctx;
+	dsim_server_drop_driver(&h->srv, "device vanished (fault)");
+}
+
 static void *device_thread(void *arg)
 {
 	struct devsim_inproc *h = arg;
@@ -86,6 +93,8 @@ int devsim_start_inproc(const char *options, int *client_fd, struct devsim_inpro
 		return rc;
 	}
 	dsim_server_init(&h->srv, h->dev, false);
+	h->dev->vanish = vanish;
+	h->dev->vanish_ctx = h;
 	int near = -1;
 	rc = serve_socketpair(h, &near, err, errlen);
 	if (!rc)

@@ -33,6 +33,33 @@ struct dsim_storage {
 	int fd; /* -1 for RAM */
 	uint8_t *ram;
 	uint64_t capacity;
+	bool fail_next; /* fault storage-fail: the next read, write or flush fails */
+};
+
+/* The faults that rules fired on one request (bit k of kinds: enum dsim_fault_kind k). */
+struct dsim_req_fault {
+	uint16_t kinds;
+	uint8_t status;       /* error */
+	uint8_t how;          /* bad-tag: enum dsim_fault_tag_how */
+	uint8_t field;        /* corrupt: enum dsim_fault_field */
+	bool posting;         /* late: executed; its CQE waits in service until finish_ns */
+	uint16_t post_status; /* late: the CQE to post */
+	uint16_t post_flags;
+	uint32_t post_result;
+	uint32_t rand; /* drawn when the rule fired: random tag, result or status */
+	uint64_t late_ns;
+	uint64_t slow_ns;
+};
+
+/* Fault injection state; rules, RNG and counts survive CONTROL.RESET. */
+struct dsim_faults {
+	struct dsim_fault_set set;
+	uint64_t seed;
+	uint64_t rng;
+	uint64_t injected[DSIM_FAULT_KIND_COUNT];
+	bool stalled;  /* hang or vanish: nothing fetched or posted */
+	bool vanished; /* reset does not bring the device back */
+	bool vanish_told;
 };
 
 struct dsim_req {
@@ -45,6 +72,7 @@ struct dsim_req {
 	bool parked;           /* WAIT_EVENT waiting for an event */
 	struct dsim_req *next; /* free list or parked FIFO */
 	struct dsim_req *prev;
+	struct dsim_req_fault fault;
 };
 
 struct dsim_queue {
@@ -113,6 +141,10 @@ struct dsim_dev {
 
 	uint8_t *scratch; /* DSIM_MAX_TRANSFER_BYTES, for ECHO/FILL/CRC */
 	uint64_t rng;
+	struct dsim_faults faults;
+	/* The host's part of fault vanish (exit, drop the driver); called after the pass. */
+	void (*vanish)(void *ctx);
+	void *vanish_ctx;
 
 	/* loop */
 	int epfd, timer_fd, stop_fd;
@@ -131,6 +163,17 @@ struct dsim_dev {
 	uint64_t irq_deadline;  /* earliest coalescing deadline, 0 = none */
 	unsigned poll_spins;
 };
+
+/* xorshift64*: reproducible and cheap; statistical quality is plenty here. */
+static inline uint64_t dsim_rng_next(uint64_t *state)
+{
+	uint64_t x = *state;
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	*state = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
 
 /* ---- device.c: life cycle and loop ------------------------------------ */
 int dsim_dev_create(const struct dsim_config *cfg, struct dsim_dev **out, char *err, size_t errlen);
@@ -219,6 +262,30 @@ void dsim_exec_submit(struct dsim_dev *d, struct dsim_req *r);
 void dsim_exec_finish(struct dsim_dev *d, struct dsim_req *r);
 /* Finishes every request due by `now`, in finish-time order; returns how many. */
 unsigned dsim_exec_due(struct dsim_dev *d, uint64_t now);
+/* Puts r (back) in service until `finish`. */
+void dsim_exec_defer(struct dsim_dev *d, struct dsim_req *r, uint64_t finish);
+
+/* ---- faults.c: the device misbehaving on purpose ---------------------- */
+void dsim_faults_init(struct dsim_faults *f, const struct dsim_fault_set *set, uint64_t seed);
+void dsim_faults_seed(struct dsim_faults *f, uint64_t seed);
+/* Replaces the rules (their counters start again); injected counts and RNG stay. */
+void dsim_faults_replace(struct dsim_faults *f, const struct dsim_fault_set *set);
+/* A request was fetched: fires the rules that pick it (r->fault), acts on the device. */
+void dsim_fault_fetch(struct dsim_dev *d, struct dsim_req *r);
+/* r's finish time came: true if its faults completed or deferred it instead of executing. */
+bool dsim_fault_execute(struct dsim_dev *d, struct dsim_req *r);
+/* A faulted request executed with status sc: returns the status it completes with. */
+unsigned dsim_fault_executed(struct dsim_dev *d, unsigned sc);
+/* r completes: posts its CQE the way its faults say (or defers it) and retires it. */
+void dsim_fault_post(struct dsim_dev *d, struct dsim_req *r, unsigned status, uint16_t flags,
+		     uint32_t result);
+/* CONTROL.RESET: hang and its stall end (a vanished device stays gone). */
+void dsim_faults_reset(struct dsim_dev *d);
+/* After a pass: tells the host the device vanished, once. */
+void dsim_faults_after_pass(struct dsim_dev *d);
+/* SET_FAULTS with text (NUL-terminated): a dsim_status, *result = rules set. */
+unsigned dsim_fault_control_set(struct dsim_dev *d, const char *text, uint32_t *result);
+void dsim_fault_stats(const struct dsim_dev *d, struct dsim_fault_stats *out);
 
 /* ---- queue.c: rings and interrupts ------------------------------------ */
 void dsim_queue_sync_enable(struct dsim_dev *d, unsigned q);
@@ -228,6 +295,14 @@ unsigned dsim_queue_fetch(struct dsim_dev *d, unsigned q);
 /* Posts a CQE for r and frees it. */
 void dsim_complete(struct dsim_dev *d, struct dsim_req *r, unsigned status, uint16_t flags,
 		   uint32_t result);
+#define DSIM_POST_NO_IRQ (1u << 0)      /* the CQE raises no interrupt */
+#define DSIM_POST_WRONG_PHASE (1u << 1) /* the CQE carries the phase of the previous pass */
+/* Writes c (its sq_head and phase filled in) at queue q's CQ tail; no request bookkeeping. */
+void dsim_cqe_post(struct dsim_dev *d, unsigned q, struct dsim_cqe c, unsigned how);
+/* True if queue q's CQ has a slot no fetched request has reserved. */
+bool dsim_cq_room(struct dsim_dev *d, unsigned q);
+/* Ends r's life in the device after its last CQE (or none). */
+void dsim_req_retire(struct dsim_dev *d, struct dsim_req *r);
 /* After a pass: raises the interrupts that are due; returns the next coalescing deadline. */
 uint64_t dsim_queue_irqs(struct dsim_dev *d, uint64_t now);
 /* Drops every request of queue q (all queues if q < 0) without completions. */

@@ -91,7 +91,7 @@ unsigned dsim_queue_fetch(struct dsim_dev *d, unsigned q)
 		return 0;
 	}
 	unsigned n = 0;
-	while (dq->sq_head != tail && !dq->error && d->ready) {
+	while (dq->sq_head != tail && !dq->error && d->ready && !d->faults.stalled) {
 		/*
 		 * A pass that has moved DSIM_PASS_BYTES ends here, so its interrupt
 		 * goes out and the driver reaps while the next pass copies.
@@ -116,9 +116,12 @@ unsigned dsim_queue_fetch(struct dsim_dev *d, unsigned q)
 		r->finish_ns = 0;
 		r->qid = q;
 		r->seq = d->seq++;
+		memset(&r->fault, 0, sizeof(r->fault));
 		dq->sq_head = (dq->sq_head + 1) & dq->mask;
 		dq->inflight++;
 		dsim_stat_add(d->regs, DSIM_STAT_SUBMITTED, 1);
+		if (d->faults.set.n)
+			dsim_fault_fetch(d, r);
 		dsim_exec_submit(d, r);
 		n++;
 	}
@@ -139,31 +142,57 @@ static void req_free(struct dsim_dev *d, struct dsim_req *r)
 	d->free_reqs = r;
 }
 
-void dsim_complete(struct dsim_dev *d, struct dsim_req *r, unsigned status, uint16_t flags,
-		   uint32_t result)
+void dsim_cqe_post(struct dsim_dev *d, unsigned q, struct dsim_cqe c, unsigned how)
 {
-	struct dsim_queue *dq = &d->q[r->qid];
+	struct dsim_queue *dq = &d->q[q];
 	uint8_t *cqe = dq->cq + (size_t)dq->cq_tail * sizeof(struct dsim_cqe);
-	__atomic_store_n((uint32_t *)(void *)cqe, r->sqe.tag, __ATOMIC_RELAXED);
-	__atomic_store_n((uint32_t *)(void *)(cqe + 8), result, __ATOMIC_RELAXED);
+	__atomic_store_n((uint32_t *)(void *)cqe, c.tag, __ATOMIC_RELAXED);
+	__atomic_store_n((uint32_t *)(void *)(cqe + 8), c.result, __ATOMIC_RELAXED);
 	__atomic_store_n((uint32_t *)(void *)(cqe + 12), dq->sq_head, __ATOMIC_RELAXED);
+	uint16_t phase = how & DSIM_POST_WRONG_PHASE ? dq->phase ^ DSIM_CQE_F_PHASE : dq->phase;
 	/* status and flags (with the phase bit) last: the driver polls on the phase. */
-	uint32_t word = (uint32_t)status | (uint32_t)(flags | dq->phase) << 16;
+	uint32_t word = (uint32_t)c.status | (uint32_t)(c.flags | phase) << 16;
 	__atomic_store_n((uint32_t *)(void *)(cqe + 4), word, __ATOMIC_RELEASE);
 	dq->cq_tail = (dq->cq_tail + 1) & dq->mask;
 	if (dq->cq_tail == 0)
 		dq->phase ^= DSIM_CQE_F_PHASE;
 	/* CQ_TAIL is published at the end of the pass, in dsim_queue_irqs(). */
-	dq->inflight--;
-	dq->irq_pending++;
+	if (!(how & DSIM_POST_NO_IRQ))
+		dq->irq_pending++;
 	dq->posted = true;
-	d->irq_queues |= 1u << r->qid;
+	d->irq_queues |= 1u << q;
 	dsim_stat_add(d->regs, DSIM_STAT_COMPLETED, 1);
-	if (status != DSIM_SC_SUCCESS)
+	if (c.status != DSIM_SC_SUCCESS)
 		dsim_stat_add(d->regs, DSIM_STAT_ERRORS, 1);
-	if (status == DSIM_SC_ABORTED)
+	if (c.status == DSIM_SC_ABORTED)
 		dsim_stat_add(d->regs, DSIM_STAT_ABORTS, 1);
+}
+
+bool dsim_cq_room(struct dsim_dev *d, unsigned q)
+{
+	struct dsim_queue *dq = &d->q[q];
+	uint32_t used = (dq->cq_tail - dsim_qrd32(d->regs, q, DSIM_Q_CQ_HEAD)) & dq->mask;
+	return used + dq->inflight < dq->mask;
+}
+
+void dsim_req_retire(struct dsim_dev *d, struct dsim_req *r)
+{
+	d->q[r->qid].inflight--;
 	req_free(d, r);
+}
+
+void dsim_complete(struct dsim_dev *d, struct dsim_req *r, unsigned status, uint16_t flags,
+		   uint32_t result)
+{
+	if (__builtin_expect(r->fault.kinds != 0, 0)) {
+		dsim_fault_post(d, r, status, flags, result);
+		return;
+	}
+	struct dsim_cqe c = {
+		.tag = r->sqe.tag, .status = (uint16_t)status, .flags = flags, .result = result
+	};
+	dsim_cqe_post(d, r->qid, c, 0);
+	dsim_req_retire(d, r);
 }
 
 static void raise_irq(struct dsim_dev *d, struct dsim_queue *dq)

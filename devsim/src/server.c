@@ -17,6 +17,12 @@
 
 _Static_assert(sizeof(((struct devsim_stats_reply *)0)->stat) == 8 * DSIM_STAT_COUNT,
 	       "STATS reply carries every counter");
+_Static_assert(sizeof(((struct devsim_fault_reply *)0)->injected) ==
+		   sizeof(((struct dsim_fault_stats *)0)->injected),
+	       "FAULT reply carries every fault kind");
+_Static_assert(sizeof(struct devsim_fault_reply) + DSIM_FAULT_MAX_RULES * DSIM_FAULT_RULE_TEXT <=
+		   DEVSIM_MSG_MAX_PAYLOAD,
+	       "FAULT reply fits every rule");
 
 struct dsim_conn {
 	struct dsim_server *srv;
@@ -174,6 +180,40 @@ static bool handle_stats(struct dsim_conn *c)
 	return devsim_msg_send(c->fd, DEVSIM_MSG_STATS, 0, &r, sizeof(r), NULL, 0) == 0;
 }
 
+/* Changes the rules (or only reports them) and replies with what the device has now. */
+static bool handle_fault(struct dsim_conn *c, const uint8_t *p, size_t len)
+{
+	struct dsim_faults *f = &c->srv->dev->faults;
+	struct devsim_fault_req rq;
+	if (len < sizeof(rq))
+		return reply_error(c, DEVSIM_MSG_FAULT, -EPROTO, "malformed FAULT");
+	memcpy(&rq, p, sizeof(rq));
+	if (rq.reserved || (rq.flags & ~(DEVSIM_FAULT_CLEAR | DEVSIM_FAULT_SEED)))
+		return reply_error(c, DEVSIM_MSG_FAULT, -EINVAL,
+				   "FAULT: unknown flags: rebuild the client against this devsim");
+	char text[DEVSIM_MSG_MAX_PAYLOAD + 1];
+	memcpy(text, p + sizeof(rq), len - sizeof(rq));
+	text[len - sizeof(rq)] = 0;
+	struct dsim_fault_set set = f->set;
+	if (rq.flags & DEVSIM_FAULT_CLEAR)
+		set.n = 0;
+	char err[256];
+	if (dsim_fault_set_parse(&set, text, err, sizeof(err)))
+		return reply_error(c, DEVSIM_MSG_FAULT, -EINVAL, err);
+	dsim_faults_replace(f, &set);
+	if (rq.flags & DEVSIM_FAULT_SEED)
+		dsim_faults_seed(f, rq.seed);
+	union {
+		struct devsim_fault_reply r;
+		uint8_t buf[DEVSIM_MSG_MAX_PAYLOAD];
+	} out = { .r = { .seed = f->seed, .rules = f->set.n } };
+	memcpy(out.r.injected, f->injected, sizeof(out.r.injected));
+	size_t n = dsim_fault_set_render(&f->set, (char *)out.buf + sizeof(out.r),
+					 sizeof(out.buf) - sizeof(out.r));
+	return devsim_msg_send(c->fd, DEVSIM_MSG_FAULT, 0, &out, sizeof(out.r) + n + 1, NULL, 0) ==
+	       0;
+}
+
 static bool handle(struct dsim_conn *c, const struct devsim_msg *h, const void *p, int *fds,
 		   unsigned nfds)
 {
@@ -193,6 +233,8 @@ static bool handle(struct dsim_conn *c, const struct devsim_msg *h, const void *
 		return devsim_msg_send(c->fd, h->type, 0, NULL, 0, NULL, 0) == 0;
 	case DEVSIM_MSG_STATS:
 		return handle_stats(c);
+	case DEVSIM_MSG_FAULT:
+		return handle_fault(c, p, h->len);
 	default:
 		return reply_error(c, h->type, -EOPNOTSUPP, "unknown message type");
 	}
@@ -223,6 +265,12 @@ static void on_conn(void *ctx, uint32_t events)
 	}
 	if (!handle(c, &h, buf, fds, nfds))
 		conn_close(c, "send failed");
+}
+
+void dsim_server_drop_driver(struct dsim_server *s, const char *why)
+{
+	if (s->driver)
+		conn_close(s->driver, why);
 }
 
 int dsim_server_add(struct dsim_server *s, int fd)

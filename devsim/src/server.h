@@ -29,6 +29,8 @@ void dsim_server_init(struct dsim_server *s, struct dsim_dev *dev, bool log);
 int dsim_server_listen(struct dsim_server *s, const char *path, char *err, size_t errlen);
 /* Serves an already connected socket (sim:inproc's socketpair end). */
 int dsim_server_add(struct dsim_server *s, int fd);
+/* Ends the driver's connection (if one is attached) as if it had closed it. */
+void dsim_server_drop_driver(struct dsim_server *s, const char *why);
 /* Closes every connection and the listener, removes the socket file. */
 void dsim_server_close(struct dsim_server *s);
 

@@ -16,6 +16,7 @@ int dsim_storage_open(struct dsim_storage *st, const struct dsim_config *cfg, ch
 	st->fd = -1;
 	st->ram = NULL;
 	st->capacity = cfg->capacity;
+	st->fail_next = false;
 	if (!cfg->backing[0]) {
 		void *p = mmap(NULL, cfg->capacity, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -70,8 +71,19 @@ bool dsim_storage_range_ok(const struct dsim_storage *st, uint64_t off, uint64_t
 	return off <= st->capacity && len <= st->capacity - off;
 }
 
+/* Fault storage-fail: the next access fails like a failing disk would. */
+static bool fail_now(struct dsim_storage *st)
+{
+	if (__builtin_expect(!st->fail_next, 1))
+		return false;
+	st->fail_next = false;
+	return true;
+}
+
 int dsim_storage_read(struct dsim_storage *st, uint64_t off, void *dst, size_t len)
 {
+	if (fail_now(st))
+		return -EIO;
 	if (st->ram) {
 		memcpy(dst, st->ram + off, len);
 		return 0;
@@ -91,6 +103,8 @@ int dsim_storage_read(struct dsim_storage *st, uint64_t off, void *dst, size_t l
 
 int dsim_storage_write(struct dsim_storage *st, uint64_t off, const void *src, size_t len)
 {
+	if (fail_now(st))
+		return -EIO;
 	if (st->ram) {
 		memcpy(st->ram + off, src, len);
 		return 0;
@@ -110,6 +124,8 @@ int dsim_storage_write(struct dsim_storage *st, uint64_t off, const void *src, s
 
 int dsim_storage_flush(struct dsim_storage *st)
 {
+	if (fail_now(st))
+		return -EIO;
 	if (st->fd < 0)
 		return 0;
 	return fdatasync(st->fd) < 0 ? -errno : 0;

@@ -8,21 +8,10 @@
 
 #include "model.h"
 
-static uint64_t rng_next(struct dsim_dev *d)
-{
-	/* xorshift64*: reproducible and cheap; statistical quality is plenty here. */
-	uint64_t x = d->rng;
-	x ^= x >> 12;
-	x ^= x << 25;
-	x ^= x >> 27;
-	d->rng = x;
-	return x * 0x2545f4914f6cdd1dull;
-}
-
 /* Uniform in (0, 1]. */
 static double rng_unit(struct dsim_dev *d)
 {
-	return ((double)(rng_next(d) >> 11) + 1.0) / 9007199254740992.0;
+	return ((double)(dsim_rng_next(&d->rng) >> 11) + 1.0) / 9007199254740992.0;
 }
 
 static uint64_t service_ns(struct dsim_dev *d, const struct dsim_op_timing *t)
@@ -30,7 +19,7 @@ static uint64_t service_ns(struct dsim_dev *d, const struct dsim_op_timing *t)
 	switch (t->dist) {
 	case DSIM_DIST_UNIFORM: {
 		uint64_t width = 2 * t->spread_ns + 1;
-		return t->mean_ns - t->spread_ns + rng_next(d) % width;
+		return t->mean_ns - t->spread_ns + dsim_rng_next(&d->rng) % width;
 	}
 	case DSIM_DIST_EXPONENTIAL:
 		return (uint64_t)(-log(rng_unit(d)) * (double)t->mean_ns);

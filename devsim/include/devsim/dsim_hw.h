@@ -78,7 +78,8 @@ enum dsim_fatal {
 #define DSIM_STAT_DMA_ERRORS 7    /* accesses outside the DMA windows */
 #define DSIM_STAT_EVENTS 8        /* events raised */
 #define DSIM_STAT_ABORTS 9        /* requests completed as ABORTED */
-#define DSIM_STAT_COUNT 10
+#define DSIM_STAT_FAULTS 10       /* faults injected (rules that fired) */
+#define DSIM_STAT_COUNT 11
 #define DSIM_REG_STAT(i) (DSIM_REG_STAT_BASE + 8u * (i))
 
 /* ---- Register page: per-queue blocks ---------------------------------- */
@@ -194,6 +195,34 @@ enum dsim_ctl {
 	DSIM_CTL_RAISE_EVENT = 5, /* raise an event; payload = in */
 	DSIM_CTL_SET_TIMING = 6,  /* in: struct dsim_timing */
 	DSIM_CTL_GET_STATS = 7,   /* out: uint64_t[DSIM_STAT_COUNT] */
+	DSIM_CTL_SET_FAULTS = 8,  /* in: fault rules as text; result = rules now set */
+	DSIM_CTL_GET_FAULTS = 9,  /* out: struct dsim_fault_stats; result = bytes */
+};
+
+/* Fault injection (docs/dsim.md, "Fault injection"): what a rule makes the device do. */
+enum dsim_fault_kind {
+	DSIM_FAULT_ERROR = 0,         /* not executed; completes with a chosen status */
+	DSIM_FAULT_LOST_IRQ = 1,      /* CQE posted, its interrupt not raised */
+	DSIM_FAULT_LATE = 2,          /* CQE posted a delay after the request finished */
+	DSIM_FAULT_DUPLICATE = 3,     /* CQE posted twice */
+	DSIM_FAULT_SPURIOUS = 4,      /* an extra CQE that names no request */
+	DSIM_FAULT_BAD_TAG = 5,       /* CQE names another tag; the request never completes */
+	DSIM_FAULT_CORRUPT = 6,       /* CQE with a wrong phase, result or status */
+	DSIM_FAULT_HANG = 7,          /* nothing fetched or posted until CONTROL.RESET */
+	DSIM_FAULT_FATAL = 8,         /* STATUS.FATAL, code INTERNAL */
+	DSIM_FAULT_DMA_SLOW = 9,      /* data movement takes a delay longer */
+	DSIM_FAULT_DMA_FAIL = 10,     /* completes DMA_ERROR, storage untouched */
+	DSIM_FAULT_STORAGE_FAIL = 11, /* the backing store fails: FATAL INTERNAL */
+	DSIM_FAULT_VANISH = 12,       /* the device disappears (process exits) */
+	DSIM_FAULT_KIND_COUNT
+};
+
+/* Fault spurious: the tag of its CQE (index 0xffff, generation 0: no request has it). */
+#define DSIM_FAULT_SPURIOUS_TAG 0x0000ffffu
+
+/* DSIM_CTL_GET_FAULTS: injections since the device started, kept across resets. */
+struct dsim_fault_stats {
+	uint64_t injected[DSIM_FAULT_KIND_COUNT]; /* by enum dsim_fault_kind */
 };
 
 struct dsim_info {

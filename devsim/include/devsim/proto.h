@@ -26,6 +26,7 @@ enum devsim_msg_type {
 	DEVSIM_MSG_DMA_UNMAP = 3, /* dma_unmap -> empty */
 	DEVSIM_MSG_EVENT = 4,     /* payload bytes -> empty */
 	DEVSIM_MSG_STATS = 5,     /* empty -> stats_reply */
+	DEVSIM_MSG_FAULT = 6,     /* fault_req + rule text -> fault_reply + rule text */
 };
 
 struct devsim_msg {
@@ -59,11 +60,29 @@ struct devsim_dma_unmap {
 };
 
 struct devsim_stats_reply {
-	uint64_t stat[10]; /* DSIM_STAT_* order */
+	uint64_t stat[11]; /* DSIM_STAT_* order */
 	uint32_t events_queued;
 	uint32_t events_dropped;
 	uint32_t driver_attached;
 	uint32_t status; /* DSIM_REG_STATUS */
+};
+
+#define DEVSIM_FAULT_CLEAR 1u /* remove every rule before adding the ones sent */
+#define DEVSIM_FAULT_SEED 2u  /* reseed the fault RNG with `seed` */
+
+/* Followed by rules as text, separated by ';' or newlines (none: change nothing). */
+struct devsim_fault_req {
+	uint32_t flags; /* DEVSIM_FAULT_* */
+	uint32_t reserved;
+	uint64_t seed;
+};
+
+/* Followed by the rules now set, one per line, NUL-terminated. */
+struct devsim_fault_reply {
+	uint64_t seed;         /* the last seed given */
+	uint64_t injected[13]; /* by enum dsim_fault_kind */
+	uint32_t rules;
+	uint32_t reserved;
 };
 
 /*
