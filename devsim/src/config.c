@@ -206,6 +206,9 @@ int dsim_config_set(struct dsim_config *cfg, const char *key, const char *value,
 				    DSIM_MAX_UNITS);
 		cfg->timing.units = (uint32_t)v;
 	} else if (strcmp(key, "fault") == 0) {
+		if (!*value)
+			return fail(err, errlen,
+				    "fault: expected a rule such as error,op=read,rate=0.05");
 		return dsim_fault_set_parse(&cfg->faults, value, err, errlen);
 	} else if (strcmp(key, "seed") == 0) {
 		if (dsim_parse_size(value, &v))
