@@ -191,14 +191,17 @@ check "drvbench --plot $run/n" "$run/notes.txt"
 check_compopt filenames
 
 # devsim: commands, each command's options, paths, sockets, latency SPECs.
-check 'devsim ' serve event stats ivshmem
+check 'devsim ' serve event stats fault ivshmem
 check 'devsim -' --help
 check 'devsim serve -' --socket --capacity --backing --queues --latency --bandwidth --units \
-	--poll --help
+	--poll --fault --seed --help
 check 'devsim ivshmem --g' --guest-ram
 check 'devsim ivshmem --vectors '
 check 'devsim event -' --socket --help
 check 'devsim stats -' --socket --json --help
+check 'devsim fault -' --socket --seed --clear --help
+check "devsim fault --socket $run/" "$run/dsim.sock" "$run/sub"
+check 'devsim serve --fault '
 check "devsim serve --backing $run/n" "$run/notes.txt"
 check_compopt filenames
 check "devsim serve --backing=$run/n" "$run/notes.txt"
@@ -247,6 +250,7 @@ for arg; do
 		check_help 'devsim ivshmem --' -- "$bin" ivshmem --help
 		check_help 'devsim event --' -- "$bin" event --help
 		check_help 'devsim stats --' -- "$bin" stats --help
+		check_help 'devsim fault --' -- "$bin" fault --help
 		;;
 	# edutool's --help lists the global options and dma's.
 	edutool) check_help 'edutool --' 'edutool dma --' -- "$bin" --help ;;
