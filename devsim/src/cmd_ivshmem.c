@@ -28,7 +28,7 @@ static const char usage_ivshmem[] =
     "                     -object memory-backend-file,mem-path=FILE,share=on,...\n"
     "                     (devsim DMAs there; guest-physical address = bus address)\n"
     "  --vectors N        QEMU's vectors=N, at least 1 + queues (default 1 + queues)\n"
-    "  --control PATH     also serve `devsim event/stats --socket PATH` here\n"
+    "  --control PATH     also serve `devsim event/stats/fault --socket PATH` here\n"
     "  --help             show this help\n"
     "\n"
     "The device model takes the options of `devsim serve`: --capacity SIZE,\n"
