@@ -142,6 +142,14 @@ static __attribute__((noinline)) unsigned wait_event(struct dsim_dev *d, struct 
 	return sc;
 }
 
+/* Completes an executed (or refused) request. */
+static void finished(struct dsim_dev *d, struct dsim_req *r, unsigned sc, uint32_t result)
+{
+	if (__builtin_expect(r->fault.kinds != 0, 0))
+		sc = dsim_fault_executed(d, sc);
+	dsim_complete(d, r, sc, 0, result);
+}
+
 void dsim_exec_finish(struct dsim_dev *d, struct dsim_req *r)
 {
 	if (__builtin_expect(r->fault.kinds != 0, 0) && dsim_fault_execute(d, r))
@@ -150,7 +158,7 @@ void dsim_exec_finish(struct dsim_dev *d, struct dsim_req *r)
 	uint32_t result = 0;
 	unsigned sc = sqe->opcode < DSIM_OP_COUNT ? check_fields(sqe) : DSIM_SC_INVALID_OPCODE;
 	if (sc != DSIM_SC_SUCCESS) {
-		dsim_complete(d, r, sc, 0, 0);
+		finished(d, r, sc, 0);
 		return;
 	}
 	switch (sqe->opcode) {
@@ -177,9 +185,7 @@ void dsim_exec_finish(struct dsim_dev *d, struct dsim_req *r)
 	default: /* NOP: ABORT acted at fetch and never gets here */
 		break;
 	}
-	if (__builtin_expect(r->fault.kinds != 0, 0))
-		sc = dsim_fault_executed(d, sc);
-	dsim_complete(d, r, sc, 0, result);
+	finished(d, r, sc, result);
 }
 
 unsigned dsim_exec_due(struct dsim_dev *d, uint64_t now)

@@ -331,6 +331,15 @@ static void test_storage_fail(void **state)
 	assert_int_equal(injected(&r, DSIM_FAULT_STORAGE_FAIL), 1);
 	rig_stop(&r);
 
+	/* A write refused before it reaches the store ends the same way; the next is fine. */
+	start(&r, "storage-fail,op=write,nth=1");
+	c = rig_do(&r, 0, rig_rw(DSIM_OP_WRITE, 6, 0, DATA, DSIM_MAX_TRANSFER_BYTES + 1));
+	assert_int_equal(c.status, DSIM_SC_INTERNAL);
+	reset(&r);
+	assert_int_equal(rig_do(&r, 0, rig_rw(DSIM_OP_WRITE, 7, 0, DATA, 512)).status,
+			 DSIM_SC_SUCCESS);
+	rig_stop(&r);
+
 	start(&r, "storage-fail,op=flush");
 	c = rig_do(&r, 0, (struct dsim_sqe){ .opcode = DSIM_OP_FLUSH, .tag = 5 });
 	assert_int_equal(c.status, DSIM_SC_INTERNAL);
