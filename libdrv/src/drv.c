@@ -74,6 +74,8 @@ static void device_free(drv_dev *dev)
 	if (dev->ops)
 		drvi_driver_put(dev);
 	dev->bus->close(dev);
+	drvi_health_fini(dev);
+	pthread_mutex_destroy(&dev->config_lock);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }
@@ -94,7 +96,13 @@ static int open_device(const char *uri, const char *driver, const struct drv_ope
 	if (!dev)
 		return drv_fail(-ENOMEM, "out of memory opening %s", uri);
 	dev->bus = bus;
+	err = drvi_health_init(dev);
+	if (err) {
+		free(dev);
+		return err;
+	}
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_mutex_init(&dev->config_lock, NULL);
 	size_t pool = opts && opts->dma_pool_bytes ? opts->dma_pool_bytes : 0;
 	err = bus->open(dev, addr, opts);
 	if (!err)
@@ -131,6 +139,8 @@ DRV_API int drv_close(drv_dev *dev)
 	if (drvi_in_callback_of(NULL, dev))
 		return drv_fail(-EDEADLK, "drv_close from a callback of one of the device's queues "
 					  "would wait for itself: close it after the callback");
+	/* Recovery stays away from here on (it only tries this lock). */
+	pthread_mutex_lock(&dev->config_lock);
 	/* Every queue refuses submits and cancels at once; they share one grace period. */
 	uint64_t deadline = drv_now_ns() + DRV_CLOSE_GRACE_NS;
 	for (drv_queue *q = dev->queues; q; q = q->next)
@@ -142,9 +152,12 @@ DRV_API int drv_close(drv_dev *dev)
 	/* After remove() the device touches no memory: slots can be freed. */
 	dev->ops->remove(dev);
 	for (drv_queue *q = dev->queues; q; q = q->next) {
-		dev->ops->queue_destroy(q);
+		if (q->hw_built)
+			dev->ops->queue_destroy(q);
+		q->hw_built = false;
 		drvi_queue_finish(q);
 	}
+	pthread_mutex_unlock(&dev->config_lock);
 	while (dev->queues) {
 		drv_queue *q = dev->queues;
 		dev->queues = q->next;

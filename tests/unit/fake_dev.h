@@ -44,6 +44,11 @@ struct fake_state {
 	unsigned hold_reaps; /* this many reaps see nothing, then the queued completions */
 	unsigned abort_full; /* this many aborts are refused for lack of room (-EAGAIN) */
 	int dead;
+	/* probe/remove, which a reset runs */
+	unsigned probes, removes;
+	int probe_error;                /* the next probe fails with it, once */
+	unsigned quarantined_at_remove; /* slots still held when remove() ran */
+	unsigned queues_built;          /* queue_create minus queue_destroy */
 };
 
 static struct fake_state fake;
@@ -100,15 +105,38 @@ static const struct drv_bus_ops fake_bus = {
 	.alive = fake_alive,
 };
 
+static int fake_probe(drv_dev *dev)
+{
+	(void)dev;
+	fake.probes++;
+	int err = fake.probe_error;
+	fake.probe_error = 0;
+	if (!err)
+		fake.reap_error = 0;
+	return err;
+}
+
+/* A reset forgets whatever the device had not posted yet. */
+static void fake_remove(drv_dev *dev)
+{
+	fake.removes++;
+	fake.quarantined_at_remove = 0;
+	for (drv_queue *q = dev->queues; q; q = q->next)
+		fake.quarantined_at_remove += q->stats.quarantined;
+	fake.cq_head = fake.cq_tail;
+}
+
 static int fake_queue_create(drv_queue *q)
 {
 	(void)q;
+	fake.queues_built++;
 	return 0;
 }
 
 static void fake_queue_destroy(drv_queue *q)
 {
 	(void)q;
+	fake.queues_built--;
 }
 
 /* The slot whose driver view r is: the fake keeps slots to look at the queue's side. */
@@ -169,6 +197,8 @@ static bool fake_irq_enable(drv_queue *q, bool on)
 static const struct drv_driver fake_ops = {
 	DRV_DRIVER_INIT,
 	.name = "fake",
+	.probe = fake_probe,
+	.remove = fake_remove,
 	.queue_create = fake_queue_create,
 	.queue_destroy = fake_queue_destroy,
 	.post = fake_post,
@@ -190,7 +220,12 @@ static FAKE_UNUSED drv_dev *fake_open(size_t pool_bytes)
 	drv_dev *dev = calloc(1, sizeof(*dev));
 	dev->bus = &fake_bus;
 	dev->ops = &fake_ops;
+	if (drvi_health_init(dev) < 0) {
+		free(dev);
+		return NULL;
+	}
 	pthread_mutex_init(&dev->lock, NULL);
+	pthread_mutex_init(&dev->config_lock, NULL);
 	struct drv_info *i = &dev->info;
 	strcpy(i->driver, "fake");
 	strcpy(i->bus, "fake");
@@ -201,6 +236,7 @@ static FAKE_UNUSED drv_dev *fake_open(size_t pool_bytes)
 	i->max_sg = 8;
 	i->irq_mode = DRV_IRQ_NONE;
 	if (drvi_dma_pool_init(&dev->dma, dev, pool_bytes) < 0) {
+		drvi_health_fini(dev);
 		free(dev);
 		return NULL;
 	}
@@ -226,6 +262,8 @@ static FAKE_UNUSED void fake_close(drv_dev *dev)
 		drvi_queue_release(q);
 	}
 	drvi_dma_pool_fini(&dev->dma);
+	drvi_health_fini(dev);
+	pthread_mutex_destroy(&dev->config_lock);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev);
 }

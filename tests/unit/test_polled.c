@@ -122,7 +122,7 @@ static void irq_mode_decides_over_the_bus_fd(void **state)
 	dev->info.irq_mode = DRV_IRQ_EVENTFD;
 	drv_queue *with = open_queue(DRV_CMODE_IRQ, 0);
 	assert_int_equal(with->irq_fd, stray_fd);
-	assert_int_equal(with->timer_fd, -1);
+	assert_true(with->timer_fd >= 0); /* the lost-interrupt re-check */
 	assert_int_equal(drv_queue_destroy(with), 0);
 	assert_int_equal(drv_queue_destroy(without), 0);
 	dev->bus = &fake_bus;

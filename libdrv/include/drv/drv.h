@@ -28,7 +28,7 @@ extern "C" {
 #define DRV_API __attribute__((visibility("default")))
 
 #define DRV_VERSION_MAJOR 0
-#define DRV_VERSION_MINOR 2
+#define DRV_VERSION_MINOR 3
 
 typedef struct drv_dev drv_dev;
 typedef struct drv_queue drv_queue;
@@ -116,6 +116,88 @@ struct drv_info {
 DRV_API int drv_info(drv_dev *dev, struct drv_info *out);
 DRV_API const char *drv_irq_mode_name(enum drv_irq_mode mode);
 
+/* ---- Health and recovery ---------------------------------------------- */
+
+/*
+ * The device's health, a state machine (docs/reliability.md):
+ *
+ *   OK -> DEGRADED      a request passed its deadline and the device has not
+ *                       given its slot back (drv_queue_stats().quarantined)
+ *   DEGRADED -> OK      the device gave every such slot back
+ *   OK|DEGRADED -> RESETTING -> OK | FAILED
+ *                       drv_reset(), or recovery: a slot held past
+ *                       auto_reset_ns, or a fatal error
+ *   any -> FAILED       a fatal error the device reported (error -EIO: a
+ *                       reset may bring it back) or the device is gone
+ *                       (error -ENODEV: close it and open it again)
+ *
+ * Changes are noticed by the threads that process completions (wait, reap,
+ * test, submit), as completions are: libdrv starts no thread.
+ */
+enum drv_health_state {
+	DRV_HEALTH_OK = 0,
+	DRV_HEALTH_DEGRADED = 1,
+	DRV_HEALTH_RESETTING = 2,
+	DRV_HEALTH_FAILED = 3,
+};
+
+struct drv_health {
+	enum drv_health_state state;
+	int error;            /* FAILED: -EIO (fatal error) or -ENODEV (gone); else 0 */
+	uint64_t changes;     /* state changes since open */
+	uint64_t resets;      /* resets begun, by drv_reset() or recovery */
+	uint64_t auto_resets; /* of those, begun by recovery */
+	uint64_t failed_resets;
+	uint64_t lost_interrupts; /* completions a re-check found before their interrupt */
+	uint32_t quarantined;     /* slots held past their requests' deadlines, all queues */
+	char reason[128];         /* the last change, in words */
+};
+
+/* Copies the device's health and makes drv_health_fd() unreadable until the next change. */
+DRV_API int drv_health(drv_dev *dev, struct drv_health *out);
+/*
+ * An fd that becomes readable when the health state changes (poll/epoll
+ * it; call drv_health() to read the state and consume the readiness).
+ * Owned by the device: do not close it.
+ */
+DRV_API int drv_health_fd(drv_dev *dev);
+/*
+ * Resets the device and brings it back: every request pending on any of
+ * its queues ends with -ECONNRESET (it may or may not have been carried
+ * out), the driver quiesces the device and probes it again, and the
+ * queues are re-created in place (same drv_queue handles, same fds).
+ * Only then are slots and buffers the device held released (quarantined
+ * slots included). Submits wait while it runs. Returns 0 when the device
+ * is back (state OK); -ENODEV when it is gone; another -errno when it did
+ * not come back (state FAILED: close it, or try again). Not while the
+ * device is being closed or its queues created or destroyed; from a
+ * callback it returns -EBUSY when such a call is in progress.
+ */
+DRV_API int drv_reset(drv_dev *dev);
+
+/* Recovery policy of a device (drv_set_recovery). */
+struct drv_recovery {
+	/*
+	 * Reset the device when a request that passed its deadline has not
+	 * been given back by the device this long after (aborts where the
+	 * device has them come first), and after a fatal error (at most once
+	 * per this period). 0 = DRV_AUTO_RESET_NS_DEFAULT; < 0 = never.
+	 */
+	int64_t auto_reset_ns;
+	/*
+	 * While requests are in flight, a waiter sleeping on interrupts (and
+	 * the queue fd) wakes this often to look at the rings, so a lost
+	 * interrupt delays completions instead of hanging them; what it finds
+	 * is counted in lost_interrupts. 0 = DRV_IRQ_RECHECK_US_DEFAULT.
+	 */
+	uint32_t irq_recheck_us;
+};
+#define DRV_AUTO_RESET_NS_DEFAULT 5000000000ll
+#define DRV_IRQ_RECHECK_US_DEFAULT 10000u
+
+/* Sets the recovery policy (NULL: the defaults); applies to queues created after it too. */
+DRV_API int drv_set_recovery(drv_dev *dev, const struct drv_recovery *policy);
+
 /* ---- DMA memory (the MDL role) ---------------------------------------- */
 
 /* Device-visible memory with a bus address; contents start zeroed. */
@@ -199,7 +281,8 @@ struct drv_queue_stats {
 	uint64_t timed_out;
 	uint64_t rejected; /* device completions matching no pending request */
 	unsigned in_flight;
-	unsigned quarantined; /* slots held until reset (timed-out requests) */
+	unsigned quarantined; /* slots of timed-out requests the device still holds (until it
+				 gives them back, or a reset) */
 };
 DRV_API int drv_queue_stats(drv_queue *q, struct drv_queue_stats *out);
 

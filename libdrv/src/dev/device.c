@@ -110,6 +110,8 @@ DRV_API int drv_dev_alive(drv_dev *dev)
 DRV_API void drv_dev_set_failed(drv_dev *dev)
 {
 	__atomic_store_n(&dev->dead, 1, __ATOMIC_RELEASE);
+	drvi_health_set(dev, DRV_HEALTH_FAILED, -ENODEV, "the %s driver marked the device failed",
+			dev->info.driver);
 }
 
 #define POLL_PAUSE_NS 20000

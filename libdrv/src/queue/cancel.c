@@ -53,7 +53,7 @@ void drvi_queue_resend_aborts(drv_queue *q)
 			return;
 		drvi_slot_abort_forget(q, s);
 		if (err < 0 && err != -EOPNOTSUPP)
-			drvi_queue_device_gone(q, err);
+			drvi_queue_dev_error(q, err);
 	}
 }
 
@@ -63,7 +63,10 @@ static void quarantine(drv_queue *q, struct drv_slot *s, int status)
 	struct drv_req *req = s->req;
 	if (s->state != DRV_SLOT_QUARANTINED) {
 		q->active--;
-		q->stats.quarantined++;
+		s->held_since = drvi_queue_clock(q);
+		if (q->stats.quarantined++ == 0)
+			q->held_oldest = s->held_since;
+		drvi_health_quarantine(q->dev, 1);
 	}
 	s->state = DRV_SLOT_QUARANTINED;
 	s->req = NULL;
@@ -95,6 +98,24 @@ void drvi_queue_expire(drv_queue *q, uint64_t now)
 	}
 	q->next_deadline_ns = next;
 	drvi_queue_signal(q);
+}
+
+void drvi_queue_unhold(drv_queue *q, uint64_t held_since)
+{
+	q->stats.quarantined--;
+	q->quarantine_returned++;
+	if (q->stats.quarantined == 0)
+		q->held_oldest = UINT64_MAX;
+	else if (held_since == q->held_oldest)
+		q->held_oldest = drvi_queue_oldest_held(q);
+	drvi_health_quarantine(q->dev, -1);
+}
+
+void drvi_queue_release_slots(drv_queue *q)
+{
+	for (unsigned i = 0; i < q->depth; i++)
+		if (q->slots[i].state != DRV_SLOT_FREE)
+			drvi_slot_release(q, &q->slots[i]);
 }
 
 void drvi_queue_fail_all(drv_queue *q, int status)

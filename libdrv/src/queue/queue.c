@@ -32,22 +32,6 @@ static int open_fds(drv_queue *q)
 	if (q->sw_fd < 0 || q->poll_fd < 0 ||
 	    epoll_add(q->poll_fd, q->sw_fd, DRV_WAKE_SW, EPOLLIN) < 0)
 		return drv_fail_errno(-errno, "cannot create the queue's eventfd/epoll");
-	/*
-	 * Eventfd, MSI and MSI-X interrupts are counters: watched edge-triggered,
-	 * each interrupt is one event and the counter need not be read back (a
-	 * read costs as much as the rest of the wake-up's bookkeeping). INTx is
-	 * level-triggered and must be acknowledged (unmasked) every time.
-	 */
-	q->irq_ack = q->dev->info.irq_mode == DRV_IRQ_INTX;
-	uint32_t irq_events = q->irq_ack ? EPOLLIN : EPOLLIN | EPOLLET;
-	if (q->irq_fd >= 0 && epoll_add(q->poll_fd, q->irq_fd, DRV_WAKE_IRQ, irq_events) < 0)
-		return drv_fail_errno(-errno, "cannot watch the interrupt fd");
-	if (q->extra_irq_fd >= 0 &&
-	    epoll_add(q->poll_fd, q->extra_irq_fd, DRV_WAKE_EXTRA_IRQ, irq_events) < 0)
-		return drv_fail_errno(-errno, "cannot watch the interrupt fd of vector %u",
-				      q->extra_vector);
-	if (q->timer_fd >= 0 && epoll_add(q->poll_fd, q->timer_fd, DRV_WAKE_TIMER, EPOLLIN) < 0)
-		return drv_fail_errno(-errno, "cannot watch the queue's poll timer");
 	if (q->health_fd >= 0 && epoll_add(q->poll_fd, q->health_fd, DRV_WAKE_HEALTH, EPOLLIN) < 0)
 		return drv_fail_errno(-errno, "cannot watch the device health fd");
 	return 0;
@@ -117,27 +101,43 @@ static void put_queue_id(drv_queue *q)
 }
 
 /*
- * The queue's wake-up source in IRQ/HYBRID mode: the bus interrupt fd, or,
- * when the device has no interrupts (ivshmem under uio) or the bus no fd
- * for the queue's vector, a periodic timer that stands in for it while
- * requests are in flight. The device is then asked for no interrupts:
- * nobody would receive them. A bus may hand out an fd that never fires
- * (uio's device fd without an INTx pin), so irq_mode decides first.
+ * The queue's wake-up sources in IRQ/HYBRID mode: the bus interrupt fd of
+ * its vector (and of a vector it watches too), and the queue's timer. When
+ * the device has no interrupts (ivshmem under uio) or the bus no fd for
+ * the vector, the timer stands in for the interrupt and the device is
+ * asked for none: nobody would receive them. A bus may hand out an fd that
+ * never fires (uio's device fd without an INTx pin), so irq_mode decides
+ * first. Run again after a reset: the bus may have new fds by then.
  */
-static int open_wakeup(drv_queue *q)
+int drvi_queue_watch_irqs(drv_queue *q)
 {
 	drv_dev *dev = q->dev;
 	if (dev->info.irq_mode != DRV_IRQ_NONE)
 		q->irq_fd = dev->bus->irq_fd(dev, q->vector);
 	if (q->irq_fd >= 0 && q->watch_extra && q->extra_vector != q->vector)
 		q->extra_irq_fd = dev->bus->irq_fd(dev, q->extra_vector);
-	if (q->irq_fd >= 0)
-		return 0;
-	q->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (q->timer_fd < 0)
-		return drv_fail_errno(-errno, "cannot create the poll timer of a queue on "
-					      "a device without interrupts");
-	dev->ops->irq_enable(q, false);
+	/*
+	 * Eventfd, MSI and MSI-X interrupts are counters: watched edge-triggered,
+	 * each interrupt is one event and the counter need not be read back (a
+	 * read costs as much as the rest of the wake-up's bookkeeping). INTx is
+	 * level-triggered and must be acknowledged (unmasked) every time.
+	 */
+	q->irq_ack = dev->info.irq_mode == DRV_IRQ_INTX;
+	uint32_t irq_events = q->irq_ack ? EPOLLIN : EPOLLIN | EPOLLET;
+	if (q->irq_fd >= 0 && epoll_add(q->poll_fd, q->irq_fd, DRV_WAKE_IRQ, irq_events) < 0)
+		return drv_fail_errno(-errno, "cannot watch the interrupt fd");
+	if (q->extra_irq_fd >= 0 &&
+	    epoll_add(q->poll_fd, q->extra_irq_fd, DRV_WAKE_EXTRA_IRQ, irq_events) < 0)
+		return drv_fail_errno(-errno, "cannot watch the interrupt fd of vector %u",
+				      q->extra_vector);
+	if (q->timer_fd < 0) {
+		q->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+		if (q->timer_fd < 0 ||
+		    epoll_add(q->poll_fd, q->timer_fd, DRV_WAKE_TIMER, EPOLLIN) < 0)
+			return drv_fail_errno(-errno, "cannot create the queue's timer");
+	}
+	if (q->irq_fd < 0)
+		dev->ops->irq_enable(q, false);
 	return 0;
 }
 
@@ -158,8 +158,6 @@ DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, dr
 		if (o.bounce_bytes > BOUNCE_MAX)
 			o.bounce_bytes = BOUNCE_MAX;
 	}
-	if (__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE))
-		return drv_fail(-ENODEV, "the device is gone: close it and open it again");
 	int err = check_opts(dev, &o);
 	if (err)
 		return err;
@@ -182,29 +180,33 @@ DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, dr
 	pthread_cond_init(&q->cond, &ca);
 	pthread_condattr_destroy(&ca);
 
+	pthread_mutex_lock(&dev->config_lock);
 	err = drvi_slots_init(q);
 	if (!err)
 		err = drvi_bounce_init(q, o.bounce_bytes);
-	bool id_taken = false, hw_built = false;
+	bool id_taken = false;
 	if (!err) {
 		err = take_queue_id(q);
 		id_taken = !err;
 	}
 	if (!err) {
-		err = dev->ops->queue_create(q);
-		hw_built = !err;
-	}
-	if (!err && o.cmode != DRV_CMODE_POLL)
-		err = open_wakeup(q);
-	if (!err) {
 		q->health_fd = dev->bus->health_fd ? dev->bus->health_fd(dev) : -1;
 		err = open_fds(q);
 	}
+	if (!err)
+		err = drvi_refusal(drvi_dev_failure(dev));
+	if (!err) {
+		err = dev->ops->queue_create(q);
+		q->hw_built = !err;
+	}
+	if (!err && o.cmode != DRV_CMODE_POLL)
+		err = drvi_queue_watch_irqs(q);
 	if (err) {
-		if (hw_built)
+		if (q->hw_built)
 			dev->ops->queue_destroy(q);
 		if (id_taken)
 			put_queue_id(q);
+		pthread_mutex_unlock(&dev->config_lock);
 		queue_free(q);
 		return err;
 	}
@@ -212,6 +214,7 @@ DRV_API int drv_queue_create(drv_dev *dev, const struct drv_queue_opts *opts, dr
 	q->next = dev->queues;
 	dev->queues = q;
 	pthread_mutex_unlock(&dev->lock);
+	pthread_mutex_unlock(&dev->config_lock);
 	*out = q;
 	return 0;
 }
@@ -261,9 +264,7 @@ void drvi_queue_finish(drv_queue *q)
 {
 	pthread_mutex_lock(&q->lock);
 	drvi_queue_fail_all(q, -ECANCELED);
-	for (unsigned i = 0; i < q->depth; i++)
-		if (q->slots[i].state != DRV_SLOT_FREE)
-			drvi_slot_release(q, &q->slots[i]);
+	drvi_queue_release_slots(q);
 	drvi_queue_signal(q);
 	pthread_mutex_unlock(&q->lock);
 }
@@ -298,6 +299,7 @@ DRV_API int drv_queue_destroy(drv_queue *q)
 		return drv_fail(-EDEADLK, "drv_queue_destroy from a callback of the same queue "
 					  "would wait for itself: destroy it after the callback");
 	drv_dev *dev = q->dev;
+	pthread_mutex_lock(&dev->config_lock);
 	drvi_queue_close_begin(q, drv_now_ns() + DRV_CLOSE_GRACE_NS);
 	drvi_queue_drain(q);
 	pthread_mutex_lock(&dev->lock);
@@ -309,8 +311,11 @@ DRV_API int drv_queue_destroy(drv_queue *q)
 	}
 	pthread_mutex_unlock(&dev->lock);
 	drvi_queue_stop(q);
-	dev->ops->queue_destroy(q);
+	if (q->hw_built)
+		dev->ops->queue_destroy(q);
+	q->hw_built = false;
 	put_queue_id(q);
+	pthread_mutex_unlock(&dev->config_lock);
 	drvi_queue_finish(q);
 	drvi_queue_release(q);
 	return 0;

@@ -52,6 +52,7 @@ struct drv_slot {
 	uint16_t gen;
 	uint16_t state;      /* enum drv_slot_state */
 	bool abort_deferred; /* abort refused for lack of room: resent by processing */
+	uint64_t held_since; /* QUARANTINED: when its request was delivered */
 	struct drv_seg *seg; /* q->segs + index * max_sg; r.seg points here */
 	size_t bounce_off;   /* bounce-area offset of data (buffered), or SIZE_MAX */
 	size_t bounce_len;   /* bytes of bounce held (data + input) */
@@ -101,7 +102,11 @@ struct drv_queue {
 	struct drv_req *cb_head, *cb_tail; /* finished, callback not yet run */
 	bool sleeper;             /* a thread is blocked on poll_fd or spinning for the others */
 	bool fd_sleeping;         /* the leader is blocked in epoll_wait */
-	bool failed;              /* everything was failed because the device is gone */
+	bool failed;              /* everything was failed: device gone or fatal error */
+	bool hw_built;            /* the driver's queue_create succeeded, queue_destroy not run */
+	bool recheck;             /* the last sleep ended on the re-check timer alone */
+	int fail_status;          /* failed: -ENODEV or -EIO */
+	uint64_t held_oldest;     /* held_since of the oldest QUARANTINED slot */
 	uint8_t phase;            /* enum drv_queue_phase */
 	unsigned users;           /* atomic: threads inside the queue's public calls */
 	unsigned aborts_deferred; /* slots whose abort waits for room in the device */
@@ -120,13 +125,19 @@ struct drv_queue {
 	int extra_irq_fd;      /* another vector the driver asked to watch, or -1 */
 	bool watch_extra;      /* drv_queue_watch_vector() was called */
 	unsigned extra_vector;
-	bool irq_ack;     /* interrupts need bus->irq_ack (INTx); else watched edge-triggered */
-	int sw_fd;        /* eventfd: software completions (cancel, timeout, device gone) */
-	int health_fd;    /* bus health fd, or -1 */
-	int poll_fd;      /* epoll set of irq_fd (or timer_fd), sw_fd and the bus health fd */
-	int timer_fd;     /* periodic timerfd in place of a missing interrupt, or -1 */
-	bool timer_armed; /* timer_fd is ticking: while requests are in flight */
-	unsigned vector;  /* interrupt vector the driver programmed */
+	bool irq_ack;  /* interrupts need bus->irq_ack (INTx); else watched edge-triggered */
+	int sw_fd;     /* eventfd: software completions (cancel, timeout, device gone) */
+	int health_fd; /* bus health fd, or -1 */
+	int poll_fd;   /* epoll set of irq_fd (or timer_fd), sw_fd and the bus health fd */
+	/*
+	 * Periodic timerfd (IRQ/HYBRID): in place of the interrupt when there
+	 * is none (ticks while requests are in flight), else the lost-interrupt
+	 * re-check (armed with the first request, disarmed by a tick that finds
+	 * nothing in flight, so a steady stream of requests costs no syscall).
+	 */
+	int timer_fd;
+	bool timer_armed;
+	unsigned vector;       /* interrupt vector the driver programmed */
 	struct drv_buf bounce; /* buffered-I/O area */
 	struct drv_bounce *bounce_map;
 	struct drv_queue_stats stats;
@@ -142,6 +153,8 @@ _Static_assert(DRV_SAME_AS_VIEW(priv) && DRV_SAME_AS_VIEW(dev) && DRV_SAME_AS_VI
 
 /* Fails everything pending with status (device gone, queue error). Lock held. */
 void drvi_queue_fail_all(drv_queue *q, int status);
+/* Releases every slot that is not free: only once the device no longer owns them. */
+void drvi_queue_release_slots(drv_queue *q);
 
 /* ---- Inside the queue layer ------------------------------------------- */
 
@@ -200,6 +213,8 @@ int drvi_slot_abort(drv_queue *q, struct drv_slot *s);
 void drvi_queue_resend_aborts(drv_queue *q);
 /* The slot left the device before its deferred abort went out. */
 void drvi_slot_abort_forget(drv_queue *q, struct drv_slot *s);
+/* A QUARANTINED slot held since held_since was released (now FREE). */
+void drvi_queue_unhold(drv_queue *q, uint64_t held_since);
 
 /* wait.c: processes completions; waits until done(q, arg) or the deadline. */
 int drvi_queue_process(drv_queue *q);
@@ -207,14 +222,14 @@ int drvi_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), v
 			  uint64_t deadline_ns);
 uint64_t drvi_deadline(int64_t timeout_ns);
 /*
- * A queue in IRQ or HYBRID mode whose device has no interrupt sleeps on a
- * periodic timer instead. It ticks only while requests are in flight: sync
- * after anything that changes q->active (submit, completion processing).
+ * The queue's timer (timer_fd): sync after anything that changes
+ * q->active (submit, completion processing). In place of an interrupt it
+ * follows q->active exactly; as the re-check it is only armed here.
  */
 void drvi_queue_timer_set(drv_queue *q, bool on);
 static inline void drvi_queue_timer_sync(drv_queue *q)
 {
-	if (q->timer_fd >= 0 && (q->active > 0) != q->timer_armed)
+	if (q->timer_fd >= 0 && (q->active > 0) != q->timer_armed && (q->active || q->irq_fd < 0))
 		drvi_queue_timer_set(q, q->active > 0);
 }
 /*
@@ -263,7 +278,7 @@ static inline bool drvi_queue_settled(const drv_queue *q, uint64_t returned_befo
 	       (q->stats.quarantined == 0 || q->quarantine_returned != returned_before);
 }
 
-/* The queue takes no more driver calls: device gone, or torn down. */
+/* The queue takes no more driver calls: device failed, or torn down. */
 static inline bool drvi_queue_quiet(const drv_queue *q)
 {
 	return q->failed || q->phase == DRV_QUEUE_STOPPED;
@@ -274,7 +289,25 @@ static inline bool drvi_queue_quiet(const drv_queue *q)
  */
 bool drvi_in_callback_of(const drv_queue *q, const drv_dev *dev);
 
-/* Marks the device gone and fails this queue. Lock held. */
-void drvi_queue_device_gone(drv_queue *q, int err);
+/* queue.c: the interrupt fds of q's vectors and its timer, watched by poll_fd. */
+int drvi_queue_watch_irqs(drv_queue *q);
+
+/*
+ * recover.c. The driver reported err (from reap or abort): the device is
+ * gone (-ENODEV, or the bus says so) or had a fatal error (anything
+ * else). Marks the device, reports it in its health, fails q. Lock held.
+ */
+void drvi_queue_dev_error(drv_queue *q, int err);
+/* The error (with its message) for work refused after failure (-ENODEV, -EIO), or 0. */
+int drvi_refusal(int failure);
+/* Fails everything pending on q with status (-ENODEV, -EIO); q takes no driver calls. */
+void drvi_queue_fail(drv_queue *q, int status);
+/* Asks for a recovery reset when the oldest quarantined slot is held too long. */
+void drvi_queue_check_held(drv_queue *q, uint64_t now);
+uint64_t drvi_queue_oldest_held(const drv_queue *q);
+/* A reset in three steps, lock held: end what is pending; after remove(), free; rebuild. */
+void drvi_queue_reset_stop(drv_queue *q);
+void drvi_queue_reset_release(drv_queue *q);
+int drvi_queue_reset_restart(drv_queue *q);
 
 #endif

@@ -70,10 +70,8 @@ static inline void slot_release(drv_queue *q, struct drv_slot *s)
 		release_extras(q, s);
 	if (s->abort_deferred)
 		drvi_slot_abort_forget(q, s);
-	if (s->state == DRV_SLOT_QUARANTINED) {
-		q->stats.quarantined--;
-		q->quarantine_returned++;
-	} else if (s->state != DRV_SLOT_FREE)
+	bool held = s->state == DRV_SLOT_QUARANTINED;
+	if (!held && s->state != DRV_SLOT_FREE)
 		q->active--;
 	uint16_t gen = (uint16_t)(s->gen + 1);
 	if (gen == 0 || gen == DRV_TAG_GEN_DRIVER)
@@ -85,6 +83,8 @@ static inline void slot_release(drv_queue *q, struct drv_slot *s)
 	s->r.nseg = 0;
 	/* A slot is released only after drvi_slot_take() gave it a tag. */
 	q->free_slots[q->nfree++] = drv_tag_index(s->r.tag);
+	if (held)
+		drvi_queue_unhold(q, s->held_since);
 }
 
 void drvi_slot_release(drv_queue *q, struct drv_slot *s)

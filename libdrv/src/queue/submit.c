@@ -329,13 +329,13 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 {
 	if (!q || (!reqs && n))
 		return drv_fail(-EINVAL, "drv_submit: NULL queue or request array");
+	if (drvi_dev_reset_wanted(q->dev))
+		drvi_dev_recover(q->dev);
 	drvi_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
 	int count = 0;
-	int err = 0;
-	if (__atomic_load_n(&q->dev->dead, __ATOMIC_ACQUIRE) || q->failed)
-		err = drv_fail(-ENODEV, "the device is gone: close it and open it again");
-	else if (q->phase != DRV_QUEUE_OPEN)
+	int err = drvi_refusal(q->failed ? q->fail_status : drvi_dev_failure(q->dev));
+	if (!err && q->phase != DRV_QUEUE_OPEN)
 		err = drv_fail(-ESHUTDOWN, "the queue is being destroyed (drv_queue_destroy or "
 					   "drv_close): submit nothing more to it");
 	drvi_clock_batch_open(q);

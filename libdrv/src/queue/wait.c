@@ -40,25 +40,21 @@ uint64_t drvi_deadline(int64_t timeout_ns)
 	return drv_now_ns() + (uint64_t)timeout_ns;
 }
 
-void drvi_queue_device_gone(drv_queue *q, int err)
-{
-	__atomic_store_n(&q->dev->dead, 1, __ATOMIC_RELEASE);
-	if (q->failed)
-		return;
-	q->failed = true;
-	drv_fail(err, "the device is gone (%s): pending requests failed with -ENODEV",
-		 q->dev->info.address);
-	drvi_queue_fail_all(q, -ENODEV);
-}
-
 /*
- * Reaps, expires deadlines, notices a dead device; leaves the callbacks
- * queued. Lock held.
+ * Reaps, expires deadlines, notices a failed device and what recovery
+ * needs; leaves the callbacks queued. Lock held.
  */
 static int process(drv_queue *q)
 {
 	uint64_t before = q->progress;
 	drv_dev *dev = q->dev;
+	int failure = drvi_dev_failure(dev);
+	if (failure && !q->failed) {
+		/* Another queue saw it first. */
+		drvi_queue_fail(q, failure);
+		if (failure == -EIO)
+			drvi_dev_want_reset(dev);
+	}
 	if (!drvi_queue_quiet(q)) {
 		drvi_clock_batch_open(q);
 		unsigned budget = q->depth * 2;
@@ -73,23 +69,26 @@ static int process(drv_queue *q)
 		 */
 		if (n > 0 && (unsigned)n == budget)
 			eventfd_write(q->sw_fd, 1);
+		if (n > 0 && q->recheck)
+			drvi_health_count_lost_irq(dev);
 		if (n < 0) {
-			drvi_queue_device_gone(q, n);
-		} else if (__atomic_load_n(&dev->dead, __ATOMIC_ACQUIRE)) {
-			drvi_queue_device_gone(q, -ENODEV);
+			drvi_queue_dev_error(q, n);
 		} else if (now - q->alive_checked_ns >= ALIVE_CHECK_NS) {
 			q->alive_checked_ns = now;
 			if (dev->bus->alive && dev->bus->alive(dev) < 0)
-				drvi_queue_device_gone(q, -ENODEV);
+				drvi_queue_dev_error(q, -ENODEV);
 		}
 		if (q->aborts_deferred)
 			drvi_queue_resend_aborts(q);
 		drvi_queue_expire(q, now);
+		if (q->stats.quarantined)
+			drvi_queue_check_held(q, now);
 		/* The grace period is over: nothing may keep a teardown (or its callbacks) waiting.
 		 */
 		if (q->phase == DRV_QUEUE_CLOSING && now >= q->drain_deadline)
 			drvi_queue_fail_all(q, -ECANCELED);
 	}
+	q->recheck = false;
 	if (q->progress != before)
 		drvi_queue_signal(q);
 	drvi_queue_timer_sync(q);
@@ -106,7 +105,10 @@ int drvi_queue_process(drv_queue *q)
 
 void drvi_queue_timer_set(drv_queue *q, bool on)
 {
-	uint64_t ns = on ? (uint64_t)q->opts.poll_interval_us * 1000u : 0;
+	uint64_t every = q->irq_fd >= 0
+			     ? __atomic_load_n(&q->dev->health.recheck_ns, __ATOMIC_RELAXED)
+			     : (uint64_t)q->opts.poll_interval_us * 1000u;
+	uint64_t ns = on ? every : 0;
 	struct timespec period = { .tv_sec = (time_t)(ns / 1000000000u),
 				   .tv_nsec = (long)(ns % 1000000000u) };
 	struct itimerspec its = { .it_interval = period, .it_value = period };
@@ -116,26 +118,39 @@ void drvi_queue_timer_set(drv_queue *q, bool on)
 }
 
 /*
- * Consumes whatever woke poll_fd; runs with the lock dropped, so it only
- * returns the number of interrupts seen for the caller to count under it.
+ * What drain_fds() needs of the queue, read under the lock before it is
+ * dropped (a reset may rewrite them meanwhile), and what it saw.
  */
-static unsigned drain_fds(drv_queue *q, int timeout_ms)
+struct fd_wake {
+	bool ack; /* INTx: acknowledge each interrupt */
+	unsigned vector, extra_vector;
+	int timer_fd;
+	unsigned interrupts;
+	bool ticked;
+};
+
+static struct fd_wake fd_wake_of(const drv_queue *q)
+{
+	return (struct fd_wake){ q->irq_ack, q->vector, q->extra_vector, q->timer_fd, 0, false };
+}
+
+/* Consumes whatever woke poll_fd; runs with the lock dropped, so it only fills w. */
+static void drain_fds(drv_queue *q, struct fd_wake *w, int timeout_ms)
 {
 	struct epoll_event ev[4];
 	int n = epoll_wait(q->poll_fd, ev, 4, timeout_ms);
-	unsigned interrupts = 0;
 	for (int i = 0; i < n; i++) {
 		eventfd_t v;
 		switch (ev[i].data.u32) {
 		case DRV_WAKE_IRQ:
-			if (q->irq_ack)
-				q->dev->bus->irq_ack(q->dev, q->vector);
-			interrupts++;
+			if (w->ack)
+				q->dev->bus->irq_ack(q->dev, w->vector);
+			w->interrupts++;
 			break;
 		case DRV_WAKE_EXTRA_IRQ:
-			if (q->irq_ack)
-				q->dev->bus->irq_ack(q->dev, q->extra_vector);
-			interrupts++;
+			if (w->ack)
+				q->dev->bus->irq_ack(q->dev, w->extra_vector);
+			w->interrupts++;
 			break;
 		case DRV_WAKE_SW:
 			eventfd_read(q->sw_fd, &v);
@@ -145,11 +160,27 @@ static unsigned drain_fds(drv_queue *q, int timeout_ms)
 			break;
 		case DRV_WAKE_TIMER:
 			/* Clears the expiry count; EAGAIN when another thread read it first. */
-			(void)!read(q->timer_fd, &v, sizeof(v));
+			(void)!read(w->timer_fd, &v, sizeof(v));
+			w->ticked = true;
 			break;
 		}
 	}
-	return interrupts;
+}
+
+/*
+ * Lock held again after drain_fds(). A re-check tick with no interrupt
+ * marks the next processing pass: what it finds, an interrupt should have
+ * announced. A tick with nothing in flight disarms the re-check timer.
+ */
+static void note_wake(drv_queue *q, const struct fd_wake *w)
+{
+	q->stats.interrupts += w->interrupts;
+	if (!w->ticked || q->irq_fd < 0)
+		return;
+	if (!w->interrupts)
+		q->recheck = true;
+	if (q->active == 0 && q->timer_armed)
+		drvi_queue_timer_set(q, false);
 }
 
 static int ms_until(uint64_t wake, uint64_t now)
@@ -168,11 +199,12 @@ static void sleep_on_fd(drv_queue *q, uint64_t wake, uint64_t now)
 		wake = now + SLEEP_CAP_NS;
 	q->stats.sleeps++;
 	q->fd_sleeping = true;
+	struct fd_wake w = fd_wake_of(q);
 	pthread_mutex_unlock(&q->lock);
-	unsigned interrupts = drain_fds(q, ms_until(wake, now));
+	drain_fds(q, &w, ms_until(wake, now));
 	pthread_mutex_lock(&q->lock);
 	q->fd_sleeping = false;
-	q->stats.interrupts += interrupts;
+	note_wake(q, &w);
 }
 
 /*
@@ -186,6 +218,8 @@ static void sleep_on_fd(drv_queue *q, uint64_t wake, uint64_t now)
 static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 {
 	uint64_t start = q->progress;
+	/* A quarantined slot given back is news too: a waiter may want its room. */
+	uint64_t returned = q->quarantine_returned;
 	uint64_t yield_at = 0;
 	for (;;) {
 		pthread_mutex_unlock(&q->lock);
@@ -197,7 +231,9 @@ static void spin(drv_queue *q, uint64_t wake, uint64_t stop_ns)
 		process(q);
 		/* The pass's own clock read: at most one iteration old. */
 		uint64_t now = q->processed_ns;
-		if (q->progress != start || drvi_queue_quiet(q) || now >= wake || now >= stop_ns)
+		if (q->progress != start || q->quarantine_returned != returned ||
+		    drvi_queue_quiet(q) || now >= wake || now >= stop_ns ||
+		    drvi_dev_reset_wanted(q->dev))
 			return;
 		if (!yield_at) {
 			yield_at = now + SPIN_YIELD_NS;
@@ -225,7 +261,7 @@ static void lead(drv_queue *q, uint64_t wake, uint64_t now)
 		if (q->progress != before || now >= wake || drvi_queue_quiet(q))
 			return;
 	}
-	if (q->timer_fd >= 0) {
+	if (q->irq_fd < 0) {
 		/*
 		 * No interrupt: the poll timer wakes us. Waiting with nothing in
 		 * flight (draining quarantined slots) needs it too; the next
@@ -256,20 +292,32 @@ static int timed_wait(drv_queue *q, uint64_t wake)
 	return pthread_cond_timedwait(&q->cond, &q->lock, &ts);
 }
 
+/* Runs a recovery reset, which takes every queue lock: q's is dropped meanwhile. */
+static bool recover(drv_queue *q)
+{
+	pthread_mutex_unlock(&q->lock);
+	bool ran = drvi_dev_recover(q->dev);
+	pthread_mutex_lock(&q->lock);
+	return ran;
+}
+
 int drvi_queue_wait_until(drv_queue *q, bool (*done)(drv_queue *q, void *arg), void *arg,
 			  uint64_t deadline_ns)
 {
 	if (q->opts.cmode != DRV_CMODE_POLL && deadline_ns <= drv_now_ns() && !q->sleeper) {
 		/* Called from an fd-driven loop: consume the wake-up before reaping. */
+		struct fd_wake w = fd_wake_of(q);
 		pthread_mutex_unlock(&q->lock);
-		unsigned interrupts = drain_fds(q, 0);
+		drain_fds(q, &w, 0);
 		pthread_mutex_lock(&q->lock);
-		q->stats.interrupts += interrupts;
+		note_wake(q, &w);
 	}
 	for (;;) {
 		drvi_queue_process(q);
 		if (done(q, arg))
 			return 0;
+		if (drvi_dev_reset_wanted(q->dev) && recover(q))
+			continue;
 		uint64_t now = drv_now_ns();
 		if (now >= deadline_ns)
 			return -ETIMEDOUT;
