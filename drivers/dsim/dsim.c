@@ -533,7 +533,7 @@ static int check_health(struct dsim_queue *dq)
 	struct dsim *d = dq->d;
 	uint32_t sts = rd32(d, DSIM_REG_STATUS);
 	if (sts & DSIM_STS_FATAL)
-		return drv_fail(-EIO, "dsim stopped with fatal error %u: reopen the device",
+		return drv_fail(-EIO, "dsim stopped with fatal error %u: drv_reset() resets it",
 				DSIM_STS_CODE(sts));
 	uint32_t qs = rd32(d, DSIM_REG_Q(dq->id, DSIM_Q_QSTATUS));
 	if (qs & DSIM_QSTS_ERROR)

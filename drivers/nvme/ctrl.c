@@ -26,8 +26,8 @@ int nvme_ctrl_failed(const struct nvme_ctrl *c)
 		return drv_fail(-ENODEV, "NVMe controller at %s reads as absent", address(c));
 	if (csts & NVME_CSTS_CFS)
 		return drv_fail(-EIO,
-				"NVMe controller at %s reports a fatal error (CSTS.CFS): reopen "
-				"the device to reset it",
+				"NVMe controller at %s reports a fatal error (CSTS.CFS): "
+				"drv_reset() resets it",
 				address(c));
 	return 0;
 }
