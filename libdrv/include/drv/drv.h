@@ -148,7 +148,8 @@ struct drv_health {
 	uint64_t resets;      /* resets begun, by drv_reset() or recovery */
 	uint64_t auto_resets; /* of those, begun by recovery */
 	uint64_t failed_resets;
-	uint64_t lost_interrupts; /* completions a re-check found before their interrupt */
+	uint64_t lost_interrupts; /* IRQ-mode re-checks that found completions no interrupt
+				     announced for a whole re-check period */
 	uint32_t quarantined;     /* slots held past their requests' deadlines, all queues */
 	char reason[128];         /* the last change, in words */
 };

@@ -104,7 +104,8 @@ struct drv_queue {
 	bool fd_sleeping;         /* the leader is blocked in epoll_wait */
 	bool failed;              /* everything was failed: device gone or fatal error */
 	bool hw_built;            /* the driver's queue_create succeeded, queue_destroy not run */
-	bool recheck;             /* the last sleep ended on the re-check timer alone */
+	bool recheck;             /* a re-check tick came a whole period after any interrupt */
+	bool irq_since_tick;      /* an interrupt arrived since the last re-check tick */
 	int fail_status;          /* failed: -ENODEV or -EIO */
 	uint64_t held_oldest;     /* held_since of the oldest QUARANTINED slot */
 	uint8_t phase;            /* enum drv_queue_phase */

@@ -168,17 +168,22 @@ static void drain_fds(drv_queue *q, struct fd_wake *w, int timeout_ms)
 }
 
 /*
- * Lock held again after drain_fds(). A re-check tick with no interrupt
- * marks the next processing pass: what it finds, an interrupt should have
- * announced. A tick with nothing in flight disarms the re-check timer.
+ * Lock held again after drain_fds(). A re-check tick after a whole period
+ * without any interrupt marks the next processing pass: what it finds, an
+ * interrupt should have announced long ago (one merely late, or on its
+ * way while the tick came, is not counted). A tick with nothing in flight
+ * disarms the re-check timer.
  */
 static void note_wake(drv_queue *q, const struct fd_wake *w)
 {
 	q->stats.interrupts += w->interrupts;
+	if (w->interrupts)
+		q->irq_since_tick = true;
 	if (!w->ticked || q->irq_fd < 0)
 		return;
-	if (!w->interrupts)
-		q->recheck = true;
+	/* HYBRID masks interrupts while it spins: silence there proves nothing. */
+	q->recheck = !q->irq_since_tick && q->opts.cmode == DRV_CMODE_IRQ;
+	q->irq_since_tick = false;
 	if (q->active == 0 && q->timer_armed)
 		drvi_queue_timer_set(q, false);
 }
