@@ -547,6 +547,7 @@ static int dsim_reap(drv_queue *q, unsigned budget)
 	struct dsim_queue *dq = drv_queue_priv(q);
 	unsigned n = 0;
 	uint32_t head = dq->cq_head;
+	bool internal = false;
 	while (n < budget) {
 		struct dsim_cqe *c = &dq->cqe[head & dq->mask];
 		uint16_t flags = __atomic_load_n(&c->flags, __ATOMIC_ACQUIRE);
@@ -563,14 +564,24 @@ static int dsim_reap(drv_queue *q, unsigned budget)
 		if (drv_tag_is_driver(tag))
 			continue; /* an ABORT's own completion: the target reports separately */
 		uint32_t rf = flags & DSIM_CQE_F_TRUNCATED ? DRV_RESULT_TRUNCATED : 0;
+		internal |= status == DSIM_SC_INTERNAL;
 		(void)drv_queue_complete(q, tag, status ? translate(status) : 0, result, rf);
 	}
 	if (n) {
 		dq->cq_head = head;
 		wr32(dq->d, DSIM_REG_Q(dq->id, DSIM_Q_CQ_HEAD), head & dq->mask);
-		return (int)n;
 	}
-	return check_health(dq);
+	/*
+	 * Nothing new: did the queue or the device stop? An internal error may
+	 * have stopped the device (2.1): then what else is pending fails now,
+	 * not when the ring next reads empty.
+	 */
+	if (!n || internal) {
+		int err = check_health(dq);
+		if (err)
+			return err;
+	}
+	return (int)n;
 }
 
 static bool dsim_irq_enable(drv_queue *q, bool on)

@@ -85,6 +85,8 @@ void drvi_health_fini(drv_dev *dev);
 /* Moves to state (recording error and the reason) and wakes drv_health_fd(). */
 void drvi_health_set(drv_dev *dev, enum drv_health_state state, int error, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* FAILED with status and why, unless it already is with that status (the first reason stays). */
+void drvi_health_failed(drv_dev *dev, int status, const char *why);
 /* A queue's quarantined slots changed by delta: OK <-> DEGRADED. Queue lock held. */
 void drvi_health_quarantine(drv_dev *dev, int delta);
 void drvi_health_count_lost_irq(drv_dev *dev);

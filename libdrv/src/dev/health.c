@@ -58,6 +58,17 @@ void drvi_health_set(drv_dev *dev, enum drv_health_state state, int error, const
 	pthread_mutex_unlock(&h->lock);
 }
 
+void drvi_health_failed(drv_dev *dev, int status, const char *why)
+{
+	struct drv_dev_health *h = &dev->health;
+	pthread_mutex_lock(&h->lock);
+	if (h->now.state != DRV_HEALTH_FAILED || h->now.error != status) {
+		snprintf(h->now.reason, sizeof(h->now.reason), "%s", why);
+		set_locked(h, DRV_HEALTH_FAILED, status);
+	}
+	pthread_mutex_unlock(&h->lock);
+}
+
 void drvi_health_quarantine(drv_dev *dev, int delta)
 {
 	struct drv_dev_health *h = &dev->health;

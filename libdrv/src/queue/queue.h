@@ -301,6 +301,8 @@ int drvi_queue_watch_irqs(drv_queue *q);
 void drvi_queue_dev_error(drv_queue *q, int err);
 /* The error (with its message) for work refused after failure (-ENODEV, -EIO), or 0. */
 int drvi_refusal(int failure);
+/* The device failed (drvi_dev_failure()) and q has not noticed yet: fails q. Lock held. */
+void drvi_queue_dev_failed(drv_queue *q, int failure);
 /* Fails everything pending on q with status (-ENODEV, -EIO); q takes no driver calls. */
 void drvi_queue_fail(drv_queue *q, int status);
 /* Asks for a recovery reset when the oldest quarantined slot is held too long. */

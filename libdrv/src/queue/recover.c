@@ -40,6 +40,7 @@ void drvi_queue_dev_error(drv_queue *q, int err)
 	snprintf(why, sizeof(why), "%s", drv_errmsg());
 	int status = gone ? -ENODEV : -EIO;
 	__atomic_store_n(gone ? &dev->dead : &dev->fatal, 1, __ATOMIC_RELEASE);
+	drvi_health_failed(dev, status, gone ? "the device is gone" : why);
 	if (!q->failed) {
 		if (gone)
 			drv_fail(-ENODEV,
@@ -52,14 +53,19 @@ void drvi_queue_dev_error(drv_queue *q, int err)
 				 "failed with -EIO; drv_reset() brings it back",
 				 dev->info.address, why);
 	}
-	struct drv_health h;
-	drv_health(dev, &h);
-	if (h.state != DRV_HEALTH_FAILED || h.error != status)
-		drvi_health_set(dev, DRV_HEALTH_FAILED, status, "%s",
-				gone ? "the device is gone" : why);
 	drvi_queue_fail(q, status);
 	if (!gone)
 		drvi_dev_want_reset(dev);
+}
+
+void drvi_queue_dev_failed(drv_queue *q, int failure)
+{
+	/* Gone by the bus's word (health fd) is reported here first; a fatal error was already. */
+	if (failure == -ENODEV)
+		drvi_health_failed(q->dev, -ENODEV, "the device is gone");
+	drvi_queue_fail(q, failure);
+	if (failure == -EIO)
+		drvi_dev_want_reset(q->dev);
 }
 
 uint64_t drvi_queue_oldest_held(const drv_queue *q)

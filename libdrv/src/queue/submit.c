@@ -157,7 +157,9 @@ static int validate(const drv_queue *q, const struct drv_req *r)
 	}
 	if (r->in_len || r->in) {
 		if (r->op != DRV_OP_CONTROL || !r->in || !r->in_len)
-			return drv_fail(-EINVAL, "only CONTROL takes input, as in and in_len > 0");
+			return drv_fail(
+			    -EINVAL, "input (in, in_len) is for CONTROL requests, and needs both: "
+				     "in = NULL, in_len = 0 for none");
 		if (r->in_len > info->max_transfer)
 			return drv_fail(-E2BIG, "control input of %zu bytes: at most %u", r->in_len,
 					info->max_transfer);

@@ -49,12 +49,8 @@ static int process(drv_queue *q)
 	uint64_t before = q->progress;
 	drv_dev *dev = q->dev;
 	int failure = drvi_dev_failure(dev);
-	if (failure && !q->failed) {
-		/* Another queue saw it first. */
-		drvi_queue_fail(q, failure);
-		if (failure == -EIO)
-			drvi_dev_want_reset(dev);
-	}
+	if (failure && !q->failed)
+		drvi_queue_dev_failed(q, failure);
 	if (!drvi_queue_quiet(q)) {
 		drvi_clock_batch_open(q);
 		unsigned budget = q->depth * 2;
