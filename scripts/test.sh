@@ -2,7 +2,7 @@
 # The whole test suite: the default build with every test (including the
 # ones that boot a VM and the one that builds the Debian packages, which only
 # run here), then the sanitizer build with every test but those,
-# then the ThreadSanitizer build with the integration suite (where threads
+# then the ThreadSanitizer build with the integration suite and the short soak (where threads
 # share queues and devices), then the clang build (warning-free like gcc's)
 # with the quick unit tests.
 # A failing test stage does not stop the next one; the exit status reports them all.
@@ -29,8 +29,8 @@ ctest --preset asan -LE 'vm|package' || failed+=("ctest --preset asan -LE 'vm|pa
 section "Build (preset tsan: ThreadSanitizer)"
 ./scripts/build.sh tsan
 
-section "Tests (preset tsan, the integration suite)"
-ctest --preset tsan -L integration -LE vm || failed+=("ctest --preset tsan -L integration -LE vm")
+section "Tests (preset tsan, the integration suite and the short soak)"
+ctest --preset tsan -L 'integration|soak' -LE vm || failed+=("ctest --preset tsan -L 'integration|soak' -LE vm")
 
 section "Build (preset clang: clang 14, warnings are errors as with gcc)"
 ./scripts/build.sh clang

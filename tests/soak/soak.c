@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -278,7 +279,6 @@ static bool prepare(struct worker *w, struct op *o)
 		drv_prep_nop(&o->req);
 	}
 	o->req.timeout_ns = opt.timeout_ms * 1000000ull;
-	count(o->kind, 1);
 	return true;
 }
 
@@ -313,12 +313,21 @@ static void *work(void *arg)
 			o->busy = true;
 			struct drv_req *rp = &o->req;
 			int n = drv_submit(w->q, &rp, 1);
-			if (n == 1)
+			if (n == 1) {
+				count(o->kind, 1);
 				continue;
+			}
 			unprepare(o);
 			count(C_REFUSED, 1);
 			if (n == -ENODEV)
 				__atomic_store_n(&session_bad, 1, __ATOMIC_RELEASE);
+			/* A failed device: wait for its health to change (recovery resets it). */
+			if (n == -EIO) {
+				struct pollfd p = { .fd = drv_health_fd(w->dev), .events = POLLIN };
+				struct drv_health h;
+				if (poll(&p, 1, 5) == 1)
+					drv_health(w->dev, &h); /* consumes the change */
+			}
 			break;
 		}
 		int n = drv_reap(w->q, out, DEPTH, 1, 20 * 1000000ll);
@@ -502,17 +511,44 @@ static void add_queue_stats(struct session *s)
 	}
 }
 
-/* Reads every block back after a final flush; the same checks as during the run. */
+/* One read with a deadline, tried again while recovery brings the device back. */
+static bool read_block(drv_queue *q, uint64_t b, void *blk)
+{
+	for (int attempt = 0; attempt < 20; attempt++) {
+		struct drv_req r;
+		drv_prep_read(&r, b * SOAK_BLOCK, blk, SOAK_BLOCK);
+		r.timeout_ns = opt.timeout_ms * 1000000ull;
+		struct drv_req *rp = &r;
+		if (drv_submit(q, &rp, 1) != 1) {
+			usleep(10000);
+			continue;
+		}
+		if (drv_wait(q, &r, -1) == 0 && r.status == 0 && r.result == SOAK_BLOCK)
+			return true;
+		if (r.status == -ENODEV)
+			return false;
+	}
+	return false;
+}
+
+/*
+ * Reads every block back, the faults cleared; the same checks as during
+ * the run. A fault that fired before the rules went (a hang) is recovered
+ * like any other.
+ */
 static void final_pass(struct session *s)
 {
 	drv_queue *q = s->w[0].q;
-	if (drv_flush(q) != 0)
-		return;
+	if (is_dsim)
+		(void)drv_control(q, DSIM_CTL_SET_FAULTS, NULL, 0, NULL, 0);
 	uint8_t *blk = malloc(SOAK_BLOCK);
 	char why[160];
+	uint64_t unread = 0;
 	for (uint64_t b = 0; blk && b < opt.threads * (opt.blocks / opt.threads); b++) {
-		if (drv_read(q, b * SOAK_BLOCK, blk, SOAK_BLOCK) != SOAK_BLOCK)
+		if (!read_block(q, b, blk)) {
+			unread++;
 			continue;
+		}
 		enum soak_verdict v = soak_model_check(&model, b, blk, why, sizeof why);
 		count(C_VERIFIED, 1);
 		if (v != SOAK_OK) {
@@ -524,6 +560,11 @@ static void final_pass(struct session *s)
 		}
 	}
 	free(blk);
+	if (unread) {
+		fprintf(stderr, "drvsoak: %" PRIu64 " blocks could not be read back at the end\n",
+			unread);
+		count(C_HANG, unread);
+	}
 }
 
 static unsigned open_fds(void)
