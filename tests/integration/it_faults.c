@@ -118,6 +118,8 @@ static void test_lost_interrupts_do_not_hang(void **state)
 	if (c->info.irq_mode == DRV_IRQ_NONE)
 		print_message("no interrupts on this path: the poll timer stands in anyway\n");
 	set_faults(c, "lost-irq");
+	/* Long enough that the waiter sleeps: only the re-check can wake it. */
+	it_set_latency(c->q, DSIM_DIST_FIXED, 3 * IT_MS, 0);
 	uint8_t *data = it_calloc(c, 1, LEN);
 	for (int i = 0; i < 20; i++)
 		it_read(c->q, 0, data, LEN);
@@ -125,6 +127,7 @@ static void test_lost_interrupts_do_not_hang(void **state)
 	if (c->info.irq_mode != DRV_IRQ_NONE)
 		assert_true(health(c).lost_interrupts > 0);
 	set_faults(c, "");
+	it_set_latency(c->q, DSIM_DIST_FIXED, 0, 0);
 	check_healthy(c, 0, 3);
 }
 

@@ -331,12 +331,19 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 {
 	if (!q || (!reqs && n))
 		return drv_fail(-EINVAL, "drv_submit: NULL queue or request array");
-	if (drvi_dev_reset_wanted(q->dev))
-		drvi_dev_recover(q->dev);
 	drvi_queue_enter(q);
 	pthread_mutex_lock(&q->lock);
+	if (q->failed && drvi_dev_reset_wanted(q->dev)) {
+		/* Recovery resets a failed device before refusing its work; it takes every lock. */
+		pthread_mutex_unlock(&q->lock);
+		drvi_dev_recover(q->dev);
+		pthread_mutex_lock(&q->lock);
+	}
 	int count = 0;
-	int err = drvi_refusal(q->failed ? q->fail_status : drvi_dev_failure(q->dev));
+	int err = 0;
+	/* A fatal error another queue saw reaches this one when it next processes. */
+	if (q->failed || __atomic_load_n(&q->dev->dead, __ATOMIC_ACQUIRE))
+		err = drvi_refusal(q->failed ? q->fail_status : -ENODEV);
 	if (!err && q->phase != DRV_QUEUE_OPEN)
 		err = drv_fail(-ESHUTDOWN, "the queue is being destroyed (drv_queue_destroy or "
 					   "drv_close): submit nothing more to it");
