@@ -3,7 +3,9 @@
  * notify: the inverse call. WAIT_EVENT requests are parked in the device and
  * each one completes when the device raises an event; the program prints the
  * payload and parks the request again. The queue's file descriptor sits in
- * the same poll() as a signalfd, so Ctrl-C cancels whatever is parked.
+ * the same poll() as a signalfd, so Ctrl-C cancels whatever is parked, and
+ * as the device's health fd, so a reset or a failure is reported as it
+ * happens (requests a reset ended are parked again).
  */
 #include <poll.h>
 #include <signal.h>
@@ -177,6 +179,12 @@ static int deliver(const struct options *o, struct slot *s, struct tally *t)
 		t->cancelled++;
 		return 0;
 	}
+	if (r->status == -ECONNRESET || r->status == -EIO) {
+		/* A reset ended it, or a fatal error that recovery resets: park it again. */
+		if (r->status == -EIO)
+			printf("the device reported a fatal error; parking again\n");
+		return 0;
+	}
 	if (r->status < 0) {
 		fprintf(stderr, PROG ": WAIT_EVENT failed: %s\n", strerror(-r->status));
 		return -1;
@@ -283,13 +291,26 @@ static int poll_timeout_ms(uint64_t deadline_ns)
 
 enum stop_reason { STOP_COUNT, STOP_SIGNAL, STOP_TIMEOUT };
 
+static void print_health(drv_dev *dev)
+{
+	static const char *const names[] = { "ok", "degraded", "resetting", "failed" };
+	struct drv_health h;
+
+	if (drv_health(dev, &h) < 0)
+		return;
+	printf("device health: %s (%s)\n", h.state <= DRV_HEALTH_FAILED ? names[h.state] : "?",
+	       h.reason);
+	fflush(stdout);
+}
+
 /* Delivers events until --count, a signal or the deadline. */
-static int event_loop(const struct options *o, drv_queue *q, int sfd, struct tally *t,
+static int event_loop(const struct options *o, drv_dev *dev, drv_queue *q, int sfd, struct tally *t,
 		      enum stop_reason *why)
 {
 	uint64_t deadline = o->timeout > 0 ? drv_now_ns() + (uint64_t)(o->timeout * 1e9) : 0;
-	struct pollfd fds[2] = { { .fd = drv_queue_fd(q), .events = POLLIN },
-				 { .fd = sfd, .events = POLLIN } };
+	struct pollfd fds[3] = { { .fd = drv_queue_fd(q), .events = POLLIN },
+				 { .fd = sfd, .events = POLLIN },
+				 { .fd = drv_health_fd(dev), .events = POLLIN } };
 
 	for (;;) {
 		int rc = reap_all(o, q, t);
@@ -300,7 +321,7 @@ static int event_loop(const struct options *o, drv_queue *q, int sfd, struct tal
 			*why = STOP_COUNT;
 			return 0;
 		}
-		int n = poll(fds, 2, poll_timeout_ms(deadline));
+		int n = poll(fds, 3, poll_timeout_ms(deadline));
 		if (n < 0 && errno != EINTR) {
 			perror(PROG ": poll");
 			return APP_EXIT_RUNTIME;
@@ -318,6 +339,8 @@ static int event_loop(const struct options *o, drv_queue *q, int sfd, struct tal
 			*why = STOP_SIGNAL;
 			return 0;
 		}
+		if (fds[2].revents & POLLIN)
+			print_health(dev);
 	}
 }
 
@@ -348,7 +371,7 @@ static int run(const struct options *o, drv_dev *dev, int sfd)
 	fflush(stdout);
 	rc = raise_events(o, q);
 	if (!rc)
-		rc = event_loop(o, q, sfd, &t, &why);
+		rc = event_loop(o, dev, q, sfd, &t, &why);
 	if (!rc && why == STOP_TIMEOUT) {
 		printf("timed out after %g s with %llu events; cancelling\n", o->timeout,
 		       (unsigned long long)t.events);

@@ -81,6 +81,28 @@ for i in $(seq 12); do
 	grep -q "^event $i: \"burst $i\"" "$tmp/notify.out" || die "burst event $i missing"
 done
 
+# The device fails: the next parked request is fetched into a fatal error, every
+# parked request ends -EIO, notify parks them again, recovery resets the device on
+# the way, and notify reports its health and keeps receiving events.
+"$notify" --device "sim:$sock" --count 2 --timeout 60 >"$tmp/notify.out" \
+	2>"$tmp/notify.err" </dev/null &
+client=$!
+wait_for '^parked' "$tmp/notify.out" "$client" "notify exited before parking"
+"$devsim" fault --socket "$sock" "fatal,op=wait_event,nth=1" >/dev/null || die "devsim fault failed"
+"$devsim" event --socket "$sock" "before the failure" || die "devsim event failed"
+wait_for '^device health: ok (back after a recovery reset)' "$tmp/notify.out" "$client" \
+	"notify exited instead of recovering"
+"$devsim" fault --socket "$sock" --clear >/dev/null || die "devsim fault --clear failed"
+"$devsim" event --socket "$sock" "after the reset" || die "devsim event failed"
+wait "$client"
+rc=$?
+client=
+[ "$rc" -eq 0 ] || die "notify exited $rc after the device failed and was reset"
+grep -q '^event 1: "before the failure"' "$tmp/notify.out" || die "event before the failure missing"
+grep -q 'fatal error; parking again' "$tmp/notify.out" || die "the fatal error was not reported"
+grep -q '^event 2: "after the reset"' "$tmp/notify.out" || die "event after the reset missing"
+show notify.out
+
 "$asyncread" --device "sim:$sock" >"$tmp/asyncread.out" 2>&1 </dev/null ||
 	{ show asyncread.out; die "asyncread over the socket failed"; }
 grep -q '^buffer C: "C: hello from dsim"' "$tmp/asyncread.out" ||
