@@ -279,6 +279,47 @@ static void check_polled(struct ctx *c)
 	check(st.interrupts == 0, "no interrupt was used while polling");
 }
 
+/*
+ * drv_reset with DMA and factorials queued: each ends once, then edu works
+ * as before, its interrupts included (the bus may hand out new interrupt fds).
+ */
+static void check_reset(struct ctx *c)
+{
+	struct drv_req r[NBUFS];
+	struct drv_req *p[NBUFS];
+	for (unsigned i = 0; i < NBUFS; i++) {
+		if (i % 2)
+			drv_prep_write_buf(&r[i], 0, c->buf[i], 0, 4095);
+		else
+			drv_prep_control(&r[i], EDU_CTL_FACTORIAL, NULL, 0, NULL, 0);
+		r[i].arg[0] = 12;
+		p[i] = &r[i];
+	}
+	int n = drv_submit(c->q, p, NBUFS);
+	int err = drv_reset(c->dev);
+	check(n == NBUFS && err == 0, "reset with %d requests queued: %s", n,
+	      err ? drv_errmsg() : "done");
+	unsigned ended = 0, finished = 0, other = 0;
+	for (int i = 0; i < n; i++) {
+		drv_wait(c->q, &r[i], -1);
+		if (r[i].status == -ECONNRESET)
+			ended++;
+		else if (r[i].status == 0)
+			finished++;
+		else
+			other++;
+	}
+	check(other == 0, "%u ended by the reset, %u finished before it, %u otherwise", ended,
+	      finished, other);
+	struct drv_health h;
+	drv_health(c->dev, &h);
+	check(h.state == DRV_HEALTH_OK && h.resets == 1, "health %d after %llu reset(s)", h.state,
+	      (unsigned long long)h.resets);
+	check_registers(c);
+	check_factorials(c);
+	check_round_trip(c);
+}
+
 static void check_destroy_busy(struct ctx *c)
 {
 	drv_queue_destroy(c->q);
@@ -377,6 +418,7 @@ int main(int argc, char **argv)
 		check_cancel(&c);
 		check_limits(&c);
 		check_events(&c);
+		check_reset(&c);
 		check_polled(&c);
 		check_destroy_busy(&c);
 	}
