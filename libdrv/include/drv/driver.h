@@ -22,9 +22,13 @@
  *
  * Locking: post, commit, reap, abort and irq_enable of a queue run with
  * that queue's lock held, one at a time; different queues run
- * concurrently. probe and remove run alone. queue_create and
- * queue_destroy of different queues may run concurrently: state a driver
- * shares between queues needs its own lock.
+ * concurrently. probe and remove run alone (a reset runs them with every
+ * queue's lock held). queue_create and queue_destroy of different queues
+ * do not run concurrently with each other or with a reset.
+ *
+ * What reap returns decides what happens to the device: -ENODEV says it
+ * is gone (every request fails -ENODEV, only closing helps); any other
+ * error is a fatal error (every request fails -EIO, a reset may cure it).
  */
 #ifndef DRV_DRIVER_H
 #define DRV_DRIVER_H
@@ -208,10 +212,16 @@ struct drv_driver {
 	/*
 	 * Identifies and initialises the device: maps its registers, resets
 	 * and enables it, sets up interrupts, describes it with
-	 * drv_dev_set_info(). Undoes everything it did before failing.
+	 * drv_dev_set_info(). Undoes everything it did before failing. A
+	 * reset (drv_reset, recovery) calls it again after remove(), with
+	 * the same queues to be re-created by queue_create.
 	 */
 	int (*probe)(drv_dev *dev);
-	/* Quiesces the device so it touches no memory (skipped when it is gone), frees its state.
+	/*
+	 * Quiesces the device so it touches no memory (skipped when it is
+	 * gone), frees its state. A reset relies on it: what the device held
+	 * is released only after remove() returns. Called with
+	 * drv_dev_priv() NULL when a reset's probe failed: nothing to do.
 	 */
 	void (*remove)(drv_dev *dev);
 	/*
@@ -241,7 +251,9 @@ struct drv_driver {
 	/*
 	 * Consumes device completions, calling drv_queue_complete() for each,
 	 * at most `budget` of them. Returns the number consumed, or -errno
-	 * when the queue or device failed: everything pending then fails.
+	 * when the queue or device failed (-ENODEV: gone; else a fatal error,
+	 * with a drv_fail() message saying which): everything pending then
+	 * fails, completions already reported stand.
 	 */
 	int (*reap)(drv_queue *q, unsigned budget);
 	/*
