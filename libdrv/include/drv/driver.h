@@ -365,9 +365,10 @@ DRV_API int drv_dev_irq_setup(drv_dev *dev, unsigned wanted);
  */
 DRV_API int drv_dev_alive(drv_dev *dev);
 /*
- * Marks the device failed (surprise removal, a fatal error the driver
- * saw): every queue fails what is pending with -ENODEV, new queues and
- * requests are refused, and remove() is told it is gone.
+ * Marks the device gone (surprise removal, registers reading all ones):
+ * every queue fails what is pending with -ENODEV, new queues and requests
+ * are refused, remove() is told it is gone, and only closing helps. For a
+ * fatal error a reset may cure, return the error from reap instead.
  */
 DRV_API void drv_dev_set_failed(drv_dev *dev);
 
