@@ -231,6 +231,14 @@ static void test_hang_is_recovered_by_reset(void **state)
 	}
 	expect_recovery_reset(c, 0);
 	assert_int_equal(injected(c, DSIM_FAULT_HANG), 1);
+	/* A request without a deadline of its own gets the device's default one. */
+	struct drv_recovery p = { .auto_reset_ns = 200 * IT_MS,
+				  .irq_recheck_us = 1000,
+				  .request_timeout_ns = 30 * IT_MS };
+	assert_int_equal(drv_set_recovery(c->dev, &p), 0);
+	set_faults(c, "hang,nth=1");
+	assert_int_equal(read_with_deadline(c, c->q, 0, 0), -ETIMEDOUT);
+	expect_recovery_reset(c, 1);
 	set_faults(c, "");
 	check_healthy(c, 0, 7);
 	assert_int_equal(qstats(other).quarantined, 0);

@@ -278,6 +278,36 @@ static void reset_from_a_callback(void **state)
 	assert_int_equal(health_of().resets, 1);
 }
 
+static void default_request_timeout(void **state)
+{
+	(void)state;
+	struct drv_recovery p = { .auto_reset_ns = -1, .request_timeout_ns = 2 * MS };
+	assert_int_equal(drv_set_recovery(dev, &p), 0);
+	struct drv_req nop, ev, own;
+	drv_prep_nop(&nop);
+	char buf[16];
+	drv_prep_wait_event(&ev, buf, sizeof(buf));
+	drv_prep_nop(&own);
+	own.timeout_ns = 1000 * MS; /* its own deadline wins */
+	fake_submit(&nop);
+	fake_submit(&ev);
+	fake_submit(&own);
+	assert_int_equal(drv_wait(q, &nop, -1), 0);
+	assert_int_equal(nop.status, -ETIMEDOUT);
+	usleep(10000);
+	assert_int_equal(drv_test(q, &ev), -EINPROGRESS); /* an event request waits on */
+	assert_int_equal(drv_test(q, &own), -EINPROGRESS);
+	assert_int_equal(drv_cancel(q, &ev), 0);
+	assert_int_equal(drv_cancel(q, &own), 0);
+	fake_complete(fake_slot_of(q, &ev)->r.tag, -ECANCELED, 0);
+	fake_complete(fake_slot_of(q, &own)->r.tag, -ECANCELED, 0);
+	assert_int_equal(drv_wait(q, &ev, -1), 0);
+	assert_int_equal(drv_wait(q, &own, -1), 0);
+	p.request_timeout_ns = -1;
+	assert_int_equal(drv_set_recovery(dev, &p), -EINVAL);
+	assert_non_null(strstr(drv_errmsg(), "request_timeout_ns"));
+}
+
 static void bad_arguments(void **state)
 {
 	(void)state;
@@ -375,6 +405,7 @@ int main(void)
 		FAKE_TEST(gone_device_cannot_be_reset),
 		FAKE_TEST(failed_reset_leaves_the_device_failed_until_the_next),
 		FAKE_TEST(reset_from_a_callback),
+		FAKE_TEST(default_request_timeout),
 		FAKE_TEST(bad_arguments),
 		FAKE_TEST(reset_wakes_a_blocked_waiter),
 		FAKE_TEST(lost_interrupt_is_found_by_the_recheck),

@@ -192,6 +192,14 @@ struct drv_recovery {
 	 * is counted in lost_interrupts. 0 = DRV_IRQ_RECHECK_US_DEFAULT.
 	 */
 	uint32_t irq_recheck_us;
+	/*
+	 * The deadline of requests submitted with timeout_ns 0 (WAIT_EVENT
+	 * excepted: it waits for its event), so that a device that stops
+	 * answering cannot hold them for ever: past it they end -ETIMEDOUT
+	 * and recovery takes over. 0 = none, they wait as long as the device
+	 * takes (the default).
+	 */
+	int64_t request_timeout_ns;
 };
 #define DRV_AUTO_RESET_NS_DEFAULT 5000000000ll
 #define DRV_IRQ_RECHECK_US_DEFAULT 10000u

@@ -23,12 +23,13 @@
 struct drv_dev_health {
 	pthread_mutex_t lock;
 	struct drv_health now;
-	int fd;                   /* eventfd: readable after a change */
-	unsigned quarantined;     /* atomic mirror of now.quarantined, for the fast check */
-	int reset_wanted;         /* atomic: recovery asks the next processing thread to reset */
-	uint64_t auto_reset_ns;   /* UINT64_MAX: never */
-	uint64_t recheck_ns;      /* lost-interrupt re-check period */
-	uint64_t last_auto_reset; /* when recovery last reset, for the fatal-error rate limit */
+	int fd;                      /* eventfd: readable after a change */
+	unsigned quarantined;        /* atomic mirror of now.quarantined, for the fast check */
+	int reset_wanted;            /* atomic: recovery asks the next processing thread to reset */
+	uint64_t auto_reset_ns;      /* UINT64_MAX: never */
+	uint64_t recheck_ns;         /* lost-interrupt re-check period */
+	uint64_t request_timeout_ns; /* deadline of requests submitted without one, 0 = none */
+	uint64_t last_auto_reset;    /* when recovery last reset, for the fatal-error rate limit */
 };
 
 struct drv_dev {

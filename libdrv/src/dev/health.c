@@ -125,13 +125,18 @@ DRV_API int drv_set_recovery(drv_dev *dev, const struct drv_recovery *policy)
 				"irq_recheck_us %u: at most a minute (60000000), or a lost "
 				"interrupt could stall a waiter that long",
 				p.irq_recheck_us);
+	if (p.request_timeout_ns < 0)
+		return drv_fail(-EINVAL, "request_timeout_ns %lld: 0 (none) or a positive deadline",
+				(long long)p.request_timeout_ns);
 	struct drv_dev_health *h = &dev->health;
-	pthread_mutex_lock(&h->lock);
-	h->auto_reset_ns = p.auto_reset_ns < 0    ? UINT64_MAX
-			   : p.auto_reset_ns == 0 ? (uint64_t)DRV_AUTO_RESET_NS_DEFAULT
-						  : (uint64_t)p.auto_reset_ns;
-	h->recheck_ns =
+	uint64_t reset = p.auto_reset_ns < 0    ? UINT64_MAX
+			 : p.auto_reset_ns == 0 ? (uint64_t)DRV_AUTO_RESET_NS_DEFAULT
+						: (uint64_t)p.auto_reset_ns;
+	uint64_t recheck =
 	    (p.irq_recheck_us ? p.irq_recheck_us : DRV_IRQ_RECHECK_US_DEFAULT) * 1000ull;
-	pthread_mutex_unlock(&h->lock);
+	/* Read without the lock on the request path and by recovery. */
+	__atomic_store_n(&h->auto_reset_ns, reset, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->recheck_ns, recheck, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->request_timeout_ns, (uint64_t)p.request_timeout_ns, __ATOMIC_RELAXED);
 	return 0;
 }

@@ -260,7 +260,22 @@ static void fail_request(drv_queue *q, struct drv_req *r, int err)
 }
 
 /* Returns 1 when posted, 0 when the queue is out of room, -1 when failed. */
-static int submit_one(drv_queue *q, struct drv_req *r, uint64_t now)
+/* Out of line: most requests have no deadline. */
+static __attribute__((noinline)) void set_deadline(drv_queue *q, struct drv_req *r, uint64_t now,
+						   uint64_t default_timeout)
+{
+	/* A parked event request waits for its event, however long: no default for it. */
+	uint64_t timeout = r->timeout_ns;
+	if (!timeout && r->op != DRV_OP_WAIT_EVENT)
+		timeout = default_timeout;
+	if (!timeout)
+		return;
+	/* Saturates: a timeout past the clock's range never expires. */
+	r->priv.deadline_ns = timeout > UINT64_MAX - now ? UINT64_MAX : now + timeout;
+	drvi_queue_note_deadline(q, r->priv.deadline_ns);
+}
+
+static int submit_one(drv_queue *q, struct drv_req *r, uint64_t now, uint64_t default_timeout)
 {
 	bool plain = plain_request(r);
 	int err = plain ? validate_plain(q, r) : validate(q, r);
@@ -300,12 +315,8 @@ static int submit_one(drv_queue *q, struct drv_req *r, uint64_t now)
 	r->priv.slot = drv_tag_index(s->r.tag);
 	r->priv.state = DRV_REQ_PENDING;
 	r->priv.deadline_ns = 0;
-	if (r->timeout_ns) {
-		/* Saturates: a timeout past the clock's range never expires. */
-		r->priv.deadline_ns =
-		    r->timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + r->timeout_ns;
-		drvi_queue_note_deadline(q, r->priv.deadline_ns);
-	}
+	if (r->timeout_ns || default_timeout)
+		set_deadline(q, r, now, default_timeout);
 	__atomic_store_n(&r->status, -EINPROGRESS, __ATOMIC_RELEASE);
 	q->stats.submitted++;
 	return 1;
@@ -350,11 +361,13 @@ DRV_API int drv_submit(drv_queue *q, struct drv_req *const reqs[], unsigned n)
 	drvi_clock_batch_open(q);
 	/* One clock read for the batch; failed requests share it too. */
 	uint64_t now = n && !err ? drvi_queue_clock(q) : 0;
+	uint64_t default_timeout =
+	    __atomic_load_n(&q->dev->health.request_timeout_ns, __ATOMIC_RELAXED);
 	for (unsigned i = 0; i < n && !err; i++) {
 		err = check_reusable(q, reqs[i]);
 		if (err)
 			break;
-		int rc = submit_one(q, reqs[i], now);
+		int rc = submit_one(q, reqs[i], now, default_timeout);
 		if (rc == 0)
 			break;
 		count++;
