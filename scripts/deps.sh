@@ -3,9 +3,10 @@
 # Does nothing when they are all present; otherwise needs root and apt access.
 set -euo pipefail
 
+# libclang-rt-14-dev holds libFuzzer's runtime (the fuzz preset), which clang-14 does not pull in.
 packages=(build-essential cmake pkg-config libpci-dev liburing-dev libcmocka-dev clang
-	clang-format qemu-system-x86 busybox-static cpio xz-utils python3 pci.ids groff-base
-	debhelper dpkg-dev lintian man-db)
+	libclang-rt-14-dev clang-format qemu-system-x86 busybox-static cpio xz-utils python3 pci.ids
+	groff-base debhelper dpkg-dev lintian man-db)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A hostile dsim driver played by the fuzzer: the input says which
+ * registers to write, which SQEs (SG lists, control inputs, addresses in
+ * and out of the DMA windows) to place in the rings, when to ring which
+ * doorbell, how far to consume the CQ and when the device gets a pass. The
+ * devsim_driver and ivshmem harnesses share it; they differ in how the
+ * device is reached (its model directly, or the ivshmem server behind a
+ * pretend QEMU) and in what they check around it. The harnesses that host
+ * the device without its thread share the two functions below too.
+ */
+#ifndef FUZZ_DSIM_GUEST_H
+#define FUZZ_DSIM_GUEST_H
+
+#include <stdint.h>
+
+#include "fuzz.h"
+#include "model.h"
+
+/* One queue block more than the device has: writes there must be ignored. */
+#define GUEST_QUEUES 3u
+#define GUEST_MAX_LOG2 7u /* rings of up to 128 entries keep inputs short */
+
+struct guest_window {
+	uint64_t bus;
+	uint8_t *va;
+	size_t len;
+};
+
+struct dsim_guest {
+	struct dsim_dev *d;
+	uint8_t *regs; /* the register page as the driver maps it */
+	struct guest_window win[2];
+	unsigned nwin;
+	void (*kick)(struct dsim_guest *g, unsigned vector); /* a doorbell */
+	void (*pass)(struct dsim_guest *g);                  /* one turn of the device loop */
+	uint32_t tail[GUEST_QUEUES], head[GUEST_QUEUES];
+	uint16_t phase[GUEST_QUEUES];
+};
+
+/* A small device for the harnesses: 64 KiB of storage in RAM, `queues` queues. */
+struct dsim_dev *dsim_guest_device(unsigned queues);
+/*
+ * What the device loop does with its readable fds (protocol sockets,
+ * listeners, timers), without a thread. Doorbells are left alone: every
+ * pass looks at every queue anyway.
+ */
+void dsim_guest_serve(struct dsim_dev *d);
+
+/* Forgets the rings (the device was reset under the driver). */
+void dsim_guest_restart(struct dsim_guest *g);
+/* Runs the input's next action. */
+void dsim_guest_step(struct dsim_guest *g, struct fuzz_in *in);
+/* The device's ring state stays inside the limits it was given. */
+void dsim_guest_check(const struct dsim_guest *g);
+
+#endif
