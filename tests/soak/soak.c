@@ -502,6 +502,35 @@ static void add_health(drv_dev *dev)
 
 static uint64_t rejected_total;
 
+/* Faults the device injected, per kind; a device killed before it was asked is not counted. */
+static uint64_t faults_total[DSIM_FAULT_KIND_COUNT];
+static unsigned faults_sessions;
+
+static void add_faults(struct session *s)
+{
+	struct dsim_fault_stats st;
+	if (!is_dsim || drv_control(s->w[0].q, DSIM_CTL_GET_FAULTS, NULL, 0, &st, sizeof st) !=
+			    (int64_t)sizeof st)
+		return;
+	for (unsigned k = 0; k < DSIM_FAULT_KIND_COUNT; k++)
+		faults_total[k] += st.injected[k];
+	faults_sessions++;
+}
+
+static void print_faults(unsigned sessions)
+{
+	static const char *const names[DSIM_FAULT_KIND_COUNT] = {
+		"error", "lost-irq", "late",     "duplicate", "spurious",     "bad-tag", "corrupt",
+		"hang",  "fatal",    "dma-slow", "dma-fail",  "storage-fail", "vanish",
+	};
+	printf("  %-20s", "faults injected");
+	for (unsigned k = 0; k < DSIM_FAULT_KIND_COUNT; k++)
+		if (faults_total[k])
+			printf(" %s %" PRIu64, names[k], faults_total[k]);
+	printf(" (%u of %u sessions counted: a killed device cannot be asked)\n", faults_sessions,
+	       sessions);
+}
+
 static void add_queue_stats(struct session *s)
 {
 	for (unsigned t = 0; t < opt.threads; t++) {
@@ -631,6 +660,8 @@ static int run(void)
 		}
 		add_health(s.dev);
 		add_queue_stats(&s);
+		if (!killed)
+			add_faults(&s);
 		session_close(&s);
 		if (!last && !__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
 			restarts++;
@@ -660,6 +691,7 @@ static int run(void)
 	       health_total.resets, health_total.auto_resets, health_total.failed_resets);
 	printf("  %-20s %" PRIu64 "\n", "lost interrupts", health_total.lost_interrupts);
 	printf("  %-20s %" PRIu64 "\n", "rejected completions", rejected_total);
+	print_faults(sessions);
 	printf("  %-20s %u before, %u after\n", "open fds", fds_before, fds_after);
 	bool pass = !counters[C_CORRUPT] && !counters[C_STALE] && !counters[C_LOST_FLUSH] &&
 		    !counters[C_HANG] && !counters[C_CONTROL_BAD] && fds_after == fds_before &&
