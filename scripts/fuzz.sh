@@ -4,7 +4,8 @@
 # to SECONDS (default 60) or RUNS executions (default: no limit), whichever comes first.
 # The working corpus is build/fuzz/corpus/NAME, seeded from tests/fuzz/corpus/NAME;
 # crash inputs are saved under build/fuzz/crashes/NAME/. Prints executions, exec/s,
-# coverage (cov, ft), corpus size and crashes per harness; exits 1 if any crashed.
+# coverage (cov, ft), corpus size (libFuzzer's units/bytes, and the files of the corpus
+# directory, which keeps every unit ever added) and crashes per harness; exits 1 if any crashed.
 #   scripts/fuzz.sh [NAME|all] [SECONDS] [RUNS]
 # Inputs are kept to 1024 bytes (a hundred actions or so), which keeps the harnesses fast;
 # FUZZ_FLAGS adds or overrides libFuzzer flags (e.g. FUZZ_FLAGS=-max_len=4096).
@@ -50,9 +51,10 @@ for name in "${names[@]}"; do
 	last=$(grep -E '^#[0-9]+' "$log" | tail -n 1 || true)
 	cov=$(grep -o 'cov: [0-9]*' <<<"$last" | cut -d' ' -f2 || true)
 	ft=$(grep -o 'ft: [0-9]*' <<<"$last" | cut -d' ' -f2 || true)
+	corp=$(grep -o 'corp: [0-9]*/[0-9A-Za-z]*' <<<"$last" | cut -d' ' -f2 || true)
 	ncrash=$(find "$crashes" -type f | wc -l)
 	ncorpus=$(find "$corpus" -type f | wc -l)
-	line="$name: executions ${execs:-?}, exec/s ${speed:-?}, cov ${cov:-?}, ft ${ft:-?}, corpus $ncorpus, crashes $ncrash"
+	line="$name: executions ${execs:-?}, exec/s ${speed:-?}, cov ${cov:-?}, ft ${ft:-?}, corpus ${corp:-?} (files: $ncorpus), crashes $ncrash"
 	echo "$line"
 	report+=("$line")
 	if [ "$rc" -ne 0 ] || [ "$ncrash" -ne 0 ]; then
