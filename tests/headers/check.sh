@@ -86,7 +86,7 @@ if [ -n "$cxx" ] && [ ${#api[@]} -gt 0 ]; then
 	} >"$tmp/api.cpp"
 	compile "the address of each DRV_API function" "$cxx" -std=c++17 "${warnings[@]}" -I"$inc" \
 		"${all[@]}" -c -o "$tmp/api.o" "$tmp/api.cpp"
-	if [ -f "$tmp/api.o" ] && nm -u "$tmp/api.o" | grep -q ' _Z'; then
+	if [ -f "$tmp/api.o" ] && nm -u "$tmp/api.o" | grep -c ' _Z' >/dev/null; then
 		echo "FAIL: declared for C++ without extern \"C\":"
 		nm -u "$tmp/api.o" | grep ' _Z' | c++filt
 		failed=1

@@ -51,7 +51,7 @@ help_options() {
 for tool in "${tools[@]}"; do
 	[ -f "man1/$tool.1" ] || continue
 	options=$(help_options "$tool")
-	if "$prefix/bin/$tool" --help | grep -q 'COMMAND --help'; then
+	if "$prefix/bin/$tool" --help | grep -c 'COMMAND --help' >/dev/null; then
 		for cmd in $("$prefix/bin/$tool" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\).*/\1/p'); do
 			options+=$'\n'$(help_options "$tool" "$cmd")
 		done

@@ -102,7 +102,8 @@ while read -r dep; do
 		fail "the packages depend on $dep, which this host does not have"
 	echo "  left to the host: $dep"
 done < <(sed -n 's/^  Package \([^ ]*\) is not installed\.$/\1/p' "$tmp/install.log" | sort -u)
-"${dpkg_root[@]}" -l | grep -q '^ii  libdrv-tools' || fail "libdrv-tools is not installed in $root"
+"${dpkg_root[@]}" -l >"$tmp/dpkg-l" && grep -q '^ii  libdrv-tools' "$tmp/dpkg-l" ||
+	fail "libdrv-tools is not installed in $root"
 
 step "what each package holds"
 # has PACKAGE PATH...: each PATH (relative to the root, glob allowed) is PACKAGE's.
@@ -172,12 +173,18 @@ for flag in $flags; do
 done
 export LD_LIBRARY_PATH=$lib
 
+# Whether PROGRAM loads libdrv from the root. ldd's output goes through a file:
+# under pipefail, `ldd | grep -q` fails whenever grep stops reading before ldd ends.
+loads_root_libdrv() {
+	ldd "$1" >"$tmp/ldd" && grep -q "libdrv.so.0 => $lib/" "$tmp/ldd"
+}
+
 # check_ok PROGRAM [static]: runs it, wants "OK", and unless it carries libdrv
 # itself, libdrv loaded from the root.
 check_ok() {
 	"$1" | tee "$tmp/out"
 	grep -q '^OK' "$tmp/out" || fail "$1 did not print OK"
-	[ "${2:-}" = static ] || ldd "$1" | grep -q "libdrv.so.0 => $lib/" ||
+	[ "${2:-}" = static ] || loads_root_libdrv "$1" ||
 		fail "$1 does not load libdrv from $lib"
 }
 
@@ -199,7 +206,7 @@ check_ok "$tmp/consumer/consumer_static" static
 step "the installed tools"
 "$root/usr/bin/drvctl" info | tee "$tmp/out"
 grep -q '^driver *dsim' "$tmp/out" || fail "drvctl info did not describe the dsim device"
-ldd "$root/usr/bin/drvctl" | grep -q "libdrv.so.0 => $lib/" || fail "drvctl does not load libdrv from $lib"
+loads_root_libdrv "$root/usr/bin/drvctl" || fail "drvctl does not load libdrv from $lib"
 "$root/usr/bin/asyncread" --latency fixed:10ms | tail -n 3
 "$root/usr/bin/devsim" --help >/dev/null
 
