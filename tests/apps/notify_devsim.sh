@@ -41,6 +41,20 @@ wait_for() {
 	done
 }
 
+# start_notify ARGS...: notify on the device in the background, until it has parked.
+start_notify() {
+	"$notify" --device "sim:$sock" "$@" >"$tmp/notify.out" 2>"$tmp/notify.err" </dev/null &
+	client=$!
+	wait_for '^parked' "$tmp/notify.out" "$client" "notify exited before parking"
+}
+# notify_ok AFTER: waits for notify, which must exit 0.
+notify_ok() {
+	wait "$client"
+	local rc=$?
+	client=
+	[ "$rc" -eq 0 ] || die "notify exited $rc $1"
+}
+
 "$devsim" serve --socket "$sock" --latency fixed:100ms >"$tmp/devsim.log" 2>&1 </dev/null &
 server=$!
 # The socket file appears at bind(), before listen(): wait for the
@@ -48,35 +62,23 @@ server=$!
 wait_for '^devsim: serving' "$tmp/devsim.log" "$server" "devsim serve exited"
 grep -q '^devsim: serving' "$tmp/devsim.log" || die "devsim serve did not start"
 
-"$notify" --device "sim:$sock" --count 2 --timeout 120 >"$tmp/notify.out" \
-	2>"$tmp/notify.err" </dev/null &
-client=$!
-wait_for '^parked' "$tmp/notify.out" "$client" "notify exited before parking"
+start_notify --count 2 --timeout 120
 "$devsim" event --socket "$sock" "first event" || die "devsim event failed"
 "$devsim" event --socket "$sock" "second event" || die "devsim event failed"
-wait "$client"
-rc=$?
-client=
-[ "$rc" -eq 0 ] || die "notify exited $rc"
+notify_ok "after two events"
 grep -q '^event 1: "first event"' "$tmp/notify.out" || die "first event missing"
 grep -q '^event 2: "second event"' "$tmp/notify.out" || die "second event missing"
 
 # A burst: notify is stopped while 12 of its 16 parked requests finish, so
 # it wakes once with all of them ready; reaping only one batch (8) per
 # wake-up would leave 4 that never make the fd readable again.
-"$notify" --device "sim:$sock" --parked 16 --count 12 --timeout 20 >"$tmp/notify.out" \
-	2>"$tmp/notify.err" </dev/null &
-client=$!
-wait_for '^parked' "$tmp/notify.out" "$client" "notify exited before parking"
+start_notify --parked 16 --count 12 --timeout 20
 kill -STOP "$client"
 for i in $(seq 12); do
 	"$devsim" event --socket "$sock" "burst $i" || die "devsim event failed"
 done
 kill -CONT "$client"
-wait "$client"
-rc=$?
-client=
-[ "$rc" -eq 0 ] || die "notify exited $rc after a burst of 12 events"
+notify_ok "after a burst of 12 events"
 for i in $(seq 12); do
 	grep -q "^event $i: \"burst $i\"" "$tmp/notify.out" || die "burst event $i missing"
 done
@@ -84,20 +86,14 @@ done
 # The device fails: the next parked request is fetched into a fatal error, every
 # parked request ends -EIO, notify parks them again, recovery resets the device on
 # the way, and notify reports its health and keeps receiving events.
-"$notify" --device "sim:$sock" --count 2 --timeout 60 >"$tmp/notify.out" \
-	2>"$tmp/notify.err" </dev/null &
-client=$!
-wait_for '^parked' "$tmp/notify.out" "$client" "notify exited before parking"
+start_notify --count 2 --timeout 60
 "$devsim" fault --socket "$sock" "fatal,op=wait_event,nth=1" >/dev/null || die "devsim fault failed"
 "$devsim" event --socket "$sock" "before the failure" || die "devsim event failed"
 wait_for '^device health: ok (back after a recovery reset)' "$tmp/notify.out" "$client" \
 	"notify exited instead of recovering"
 "$devsim" fault --socket "$sock" --clear >/dev/null || die "devsim fault --clear failed"
 "$devsim" event --socket "$sock" "after the reset" || die "devsim event failed"
-wait "$client"
-rc=$?
-client=
-[ "$rc" -eq 0 ] || die "notify exited $rc after the device failed and was reset"
+notify_ok "after the device failed and was reset"
 grep -q '^event 1: "before the failure"' "$tmp/notify.out" || die "event before the failure missing"
 grep -q 'fatal error; parking again' "$tmp/notify.out" || die "the fatal error was not reported"
 grep -q '^event 2: "after the reset"' "$tmp/notify.out" || die "event after the reset missing"
