@@ -172,7 +172,9 @@ DRV_API int drv_info(drv_dev *dev, struct drv_info *out)
 {
 	if (!dev || !out)
 		return drv_fail(-EINVAL, "drv_info: dev and out must not be NULL");
+	pthread_mutex_lock(&dev->health.lock); /* a reset's probe may be rewriting it */
 	*out = dev->info;
+	pthread_mutex_unlock(&dev->health.lock);
 	/* The pool grows when buffers are allocated, possibly in another thread. */
 	pthread_mutex_lock(&dev->dma.lock);
 	out->dma_pool_bytes = dev->dma.bytes_total;

@@ -174,6 +174,9 @@ static void test_reset_from_another_thread_during_io(void **state)
 		}
 		int n = drv_submit(c->q, p, 8);
 		assert_true(n >= 0);
+		struct drv_info info; /* read while a reset's probe may rewrite it */
+		assert_int_equal(drv_info(c->dev, &info), 0);
+		assert_int_equal(info.capacity, c->info.capacity);
 		for (int i = 0; i < n; i++) {
 			int s = it_wait_done(c->q, &r[i]);
 			assert_true(s == 0 || s == -ECONNRESET);

@@ -19,7 +19,11 @@
 /* A queue index is a bit of drv_dev.queue_ids_used. */
 #define DRV_DEV_MAX_QUEUES 64u
 
-/* Health, recovery policy and their counters; `lock` guards all but the atomics. */
+/*
+ * Health, recovery policy and their counters; `lock` guards all but the
+ * atomics, and drv_dev.info too (a reset's probe rewrites it while
+ * drv_info() may copy it).
+ */
 struct drv_dev_health {
 	pthread_mutex_t lock;
 	struct drv_health now;

@@ -34,6 +34,8 @@ DRV_API const struct drv_info *drv_dev_info(const drv_dev *dev)
 DRV_ABI_DEFAULT(drv_dev_set_info, "LIBDRV_0.2")
 DRV_API void drv_dev_set_info(drv_dev *dev, const struct drv_info *info)
 {
+	/* drv_info() may copy it in another thread while a reset's probe rewrites it. */
+	pthread_mutex_lock(&dev->health.lock);
 	struct drv_info kept = dev->info;
 	dev->info = *info;
 	memcpy(dev->info.driver, kept.driver, sizeof(kept.driver));
@@ -51,6 +53,7 @@ DRV_API void drv_dev_set_info(drv_dev *dev, const struct drv_info *info)
 	dev->info.serial[sizeof(dev->info.serial) - 1] = 0;
 	dev->info.firmware[sizeof(dev->info.firmware) - 1] = 0;
 	dev->info.model[sizeof(dev->info.model) - 1] = 0;
+	pthread_mutex_unlock(&dev->health.lock);
 }
 
 DRV_API int drv_dev_map_bar(drv_dev *dev, unsigned bar, volatile void **va, size_t *len)
@@ -93,8 +96,10 @@ DRV_API int drv_dev_irq_setup(drv_dev *dev, unsigned wanted)
 	int n = dev->bus->irq_setup ? dev->bus->irq_setup(dev, wanted, &mode) : 0;
 	if (n < 0)
 		return n;
+	pthread_mutex_lock(&dev->health.lock);
 	dev->info.irq_vectors = (uint32_t)n;
 	dev->info.irq_mode = n > 0 ? mode : DRV_IRQ_NONE;
+	pthread_mutex_unlock(&dev->health.lock);
 	return n;
 }
 
