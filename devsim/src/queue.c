@@ -252,7 +252,12 @@ uint64_t dsim_queue_irqs(struct dsim_dev *d, uint64_t now)
 
 void dsim_queue_drop(struct dsim_dev *d, int q)
 {
-	for (unsigned i = 0; i < DSIM_REQ_POOL; i++) {
+	/* Every request in use is counted in its queue's inflight: stop when all are found. */
+	uint32_t held = 0;
+	for (unsigned i = 0; i < DSIM_MAX_QUEUES; i++)
+		if (q < 0 || i == (unsigned)q)
+			held += d->q[i].inflight;
+	for (unsigned i = 0; held && i < DSIM_REQ_POOL; i++) {
 		struct dsim_req *r = &d->reqs[i];
 		if (!r->in_use || (q >= 0 && r->qid != (unsigned)q))
 			continue;
@@ -261,6 +266,7 @@ void dsim_queue_drop(struct dsim_dev *d, int q)
 		else if (r->heap_idx >= 0)
 			dsim_heap_remove(d, r);
 		req_free(d, r);
+		held--;
 	}
 	for (unsigned i = 0; i < DSIM_MAX_QUEUES; i++) {
 		if (q >= 0 && i != (unsigned)q)

@@ -330,3 +330,15 @@ void dsim_guest_check(const struct dsim_guest *g)
 		FUZZ_CHECK(dq->inflight <= dq->mask + 1u);
 	}
 }
+
+void dsim_guest_check_pool(const struct dsim_dev *d)
+{
+	unsigned held = 0, free_reqs = 0, counted = 0;
+	for (unsigned i = 0; i < DSIM_REQ_POOL; i++)
+		held += d->reqs[i].in_use;
+	for (const struct dsim_req *r = d->free_reqs; r && free_reqs <= DSIM_REQ_POOL; r = r->next)
+		free_reqs++;
+	for (unsigned q = 0; q < DSIM_MAX_QUEUES; q++)
+		counted += d->q[q].inflight;
+	FUZZ_CHECK(held == counted && held + free_reqs == DSIM_REQ_POOL);
+}

@@ -53,5 +53,11 @@ void dsim_guest_restart(struct dsim_guest *g);
 void dsim_guest_step(struct dsim_guest *g, struct fuzz_in *in);
 /* The device's ring state stays inside the limits it was given. */
 void dsim_guest_check(const struct dsim_guest *g);
+/*
+ * Every request the device holds is counted in its queue's inflight (the
+ * device stops looking for held requests at that count) and the rest are
+ * on the free list. A walk of the whole pool: once per input.
+ */
+void dsim_guest_check_pool(const struct dsim_dev *d);
 
 #endif

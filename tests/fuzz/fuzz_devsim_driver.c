@@ -86,5 +86,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dsim_guest_step(&g, &in);
 	pass(&g);
 	check_guards();
+	dsim_guest_check_pool(dev);
 	return 0;
 }

@@ -258,5 +258,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	pass(&g);
+	dsim_guest_check_pool(dev);
 	return 0;
 }

@@ -6,6 +6,7 @@
  * mutex and a linear list are good enough.
  */
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,6 +176,18 @@ static int take(struct drv_dma_pool *pool, size_t len, size_t align, int contigu
 	return -ENOSPC;
 }
 
+/* sysconf(_SC_PHYS_PAGES) is a sysinfo() system call: asked once, not per buffer. */
+static size_t machine_ram(void)
+{
+	static _Atomic size_t ram;
+	size_t bytes = atomic_load_explicit(&ram, memory_order_relaxed);
+	if (!bytes) {
+		bytes = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
+		atomic_store_explicit(&ram, bytes, memory_order_relaxed);
+	}
+	return bytes;
+}
+
 int drvi_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int contiguous,
 		   struct drv_buf *out)
 {
@@ -185,7 +198,7 @@ int drvi_dma_alloc(struct drv_dma_pool *pool, size_t len, size_t align, int cont
 	if (align & (align - 1))
 		return drv_fail(-EINVAL, "DMA alignment %zu is not a power of two", align);
 	/* Growing the pool beyond memory would only end in the OOM killer. */
-	size_t ram = (size_t)sysconf(_SC_PHYS_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
+	size_t ram = machine_ram();
 	if (len > ram / 2)
 		return drv_fail(-ENOMEM,
 				"DMA allocation of %zu bytes is more than half of this machine's "
