@@ -172,8 +172,7 @@ bool dsim_fault_execute(struct dsim_dev *d, struct dsim_req *r)
 unsigned dsim_fault_executed(struct dsim_dev *d, unsigned sc)
 {
 	/* Refused before it reached the store: it ends the way a failed access ends. */
-	if (d->st.fail_next) {
-		d->st.fail_next = false;
+	if (dsim_storage_fail_now(&d->st)) {
 		dsim_dev_set_fatal(d, DSIM_FATAL_INTERNAL);
 		return DSIM_SC_INTERNAL;
 	}

@@ -33,7 +33,8 @@ struct dsim_storage {
 	int fd; /* -1 for RAM */
 	uint8_t *ram;
 	uint64_t capacity;
-	bool fail_next; /* fault storage-fail: the next read, write or flush fails */
+	bool fail_next;    /* fault storage-fail: the next read, write or flush fails */
+	uint64_t failures; /* accesses that failed, injected or not: each makes the device FATAL */
 };
 
 /* The faults that rules fired on one request (bit k of kinds: enum dsim_fault_kind k). */
@@ -230,6 +231,8 @@ bool dsim_storage_range_ok(const struct dsim_storage *st, uint64_t off, uint64_t
 int dsim_storage_read(struct dsim_storage *st, uint64_t off, void *dst, size_t len);
 int dsim_storage_write(struct dsim_storage *st, uint64_t off, const void *src, size_t len);
 int dsim_storage_flush(struct dsim_storage *st);
+/* Consumes an injected failure (fault storage-fail), counted as a failed access. */
+bool dsim_storage_fail_now(struct dsim_storage *st);
 
 /* ---- timing.c --------------------------------------------------------- */
 /* Schedules req on a unit; returns its finish time. */

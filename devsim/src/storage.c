@@ -17,6 +17,7 @@ int dsim_storage_open(struct dsim_storage *st, const struct dsim_config *cfg, ch
 	st->ram = NULL;
 	st->capacity = cfg->capacity;
 	st->fail_next = false;
+	st->failures = 0;
 	if (!cfg->backing[0]) {
 		void *p = mmap(NULL, cfg->capacity, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -71,18 +72,24 @@ bool dsim_storage_range_ok(const struct dsim_storage *st, uint64_t off, uint64_t
 	return off <= st->capacity && len <= st->capacity - off;
 }
 
-/* Fault storage-fail: the next access fails like a failing disk would. */
-static bool fail_now(struct dsim_storage *st)
+bool dsim_storage_fail_now(struct dsim_storage *st)
 {
 	if (__builtin_expect(!st->fail_next, 1))
 		return false;
 	st->fail_next = false;
+	st->failures++;
 	return true;
+}
+
+static int failed(struct dsim_storage *st, int err)
+{
+	st->failures++;
+	return err;
 }
 
 int dsim_storage_read(struct dsim_storage *st, uint64_t off, void *dst, size_t len)
 {
-	if (fail_now(st))
+	if (dsim_storage_fail_now(st))
 		return -EIO;
 	if (st->ram) {
 		memcpy(dst, st->ram + off, len);
@@ -93,7 +100,7 @@ int dsim_storage_read(struct dsim_storage *st, uint64_t off, void *dst, size_t l
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
+			return failed(st, n < 0 ? -errno : -EIO);
 		dst = (uint8_t *)dst + n;
 		off += (uint64_t)n;
 		len -= (size_t)n;
@@ -103,7 +110,7 @@ int dsim_storage_read(struct dsim_storage *st, uint64_t off, void *dst, size_t l
 
 int dsim_storage_write(struct dsim_storage *st, uint64_t off, const void *src, size_t len)
 {
-	if (fail_now(st))
+	if (dsim_storage_fail_now(st))
 		return -EIO;
 	if (st->ram) {
 		memcpy(st->ram + off, src, len);
@@ -114,7 +121,7 @@ int dsim_storage_write(struct dsim_storage *st, uint64_t off, const void *src, s
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
+			return failed(st, n < 0 ? -errno : -EIO);
 		src = (const uint8_t *)src + n;
 		off += (uint64_t)n;
 		len -= (size_t)n;
@@ -124,9 +131,9 @@ int dsim_storage_write(struct dsim_storage *st, uint64_t off, const void *src, s
 
 int dsim_storage_flush(struct dsim_storage *st)
 {
-	if (fail_now(st))
+	if (dsim_storage_fail_now(st))
 		return -EIO;
 	if (st->fd < 0)
 		return 0;
-	return fdatasync(st->fd) < 0 ? -errno : 0;
+	return fdatasync(st->fd) < 0 ? failed(st, -errno) : 0;
 }

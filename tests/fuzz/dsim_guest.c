@@ -27,6 +27,7 @@ enum action {
 	ACT_KICK,
 	ACT_EVENT,
 	ACT_FAULTS,
+	ACT_DISK_FAILS,
 	ACT_COUNT
 };
 
@@ -64,6 +65,7 @@ void dsim_guest_restart(struct dsim_guest *g)
 	memset(g->head, 0, sizeof(g->head));
 	for (unsigned q = 0; q < GUEST_QUEUES; q++)
 		g->phase[q] = DSIM_CQE_F_PHASE;
+	g->storage_failures = g->d->st.failures;
 }
 
 /* The driver's pointer for [bus, bus + len) when it lies in one window. */
@@ -315,13 +317,21 @@ void dsim_guest_step(struct dsim_guest *g, struct fuzz_in *in)
 	case ACT_FAULTS:
 		act_faults(g, in);
 		break;
+	case ACT_DISK_FAILS: /* whatever reaches the store next, whenever that is */
+		g->d->st.fail_next = true;
+		break;
 	}
 }
 
-void dsim_guest_check(const struct dsim_guest *g)
+void dsim_guest_check(struct dsim_guest *g)
 {
 	const struct dsim_dev *d = g->d;
 	FUZZ_CHECK(d->heap_len <= DSIM_REQ_POOL);
+	if (d->st.failures != g->storage_failures) {
+		g->storage_failures = d->st.failures;
+		FUZZ_CHECK(dsim_rd32(d->regs, DSIM_REG_STATUS) ==
+			   (DSIM_STS_FATAL | DSIM_FATAL_INTERNAL << DSIM_STS_CODE_SHIFT));
+	}
 	for (unsigned q = 0; q < d->cfg.queues; q++) {
 		const struct dsim_queue *dq = &d->q[q];
 		if (!dq->enabled)

@@ -36,6 +36,7 @@ struct dsim_guest {
 	void (*pass)(struct dsim_guest *g);                  /* one turn of the device loop */
 	uint32_t tail[GUEST_QUEUES], head[GUEST_QUEUES];
 	uint16_t phase[GUEST_QUEUES];
+	uint64_t storage_failures; /* the store's count when last checked */
 };
 
 /* A small device for the harnesses: 64 KiB of storage in RAM, `queues` queues. */
@@ -47,12 +48,15 @@ struct dsim_dev *dsim_guest_device(unsigned queues);
  */
 void dsim_guest_serve(struct dsim_dev *d);
 
-/* Forgets the rings (the device was reset under the driver). */
+/* Forgets the rings (the device was reset under the driver); starts the input's checks. */
 void dsim_guest_restart(struct dsim_guest *g);
 /* Runs the input's next action. */
 void dsim_guest_step(struct dsim_guest *g, struct fuzz_in *in);
-/* The device's ring state stays inside the limits it was given. */
-void dsim_guest_check(const struct dsim_guest *g);
+/*
+ * After a pass: the device's ring state stays inside the limits it was
+ * given, and a storage access that failed in the pass left it FATAL.
+ */
+void dsim_guest_check(struct dsim_guest *g);
 /*
  * Every request the device holds is counted in its queue's inflight (the
  * device stops looking for held requests at that count) and the rest are
