@@ -6,7 +6,10 @@
 # crash inputs are saved under build/fuzz/crashes/NAME/. Prints executions, exec/s,
 # coverage (cov, ft), corpus size (libFuzzer's units/bytes, and the files of the corpus
 # directory, which keeps every unit ever added) and crashes per harness; exits 1 if any crashed.
-#   scripts/fuzz.sh [NAME|all] [SECONDS] [RUNS]
+# NAME stress_loop runs the stress harness instead (tests/fuzz/stress_loop.c: the device's
+# own event loop on its thread against the devsim_driver corpus) for SECONDS; RUNS is
+# ignored there, and `all` does not include it.
+#   scripts/fuzz.sh [NAME|all|stress_loop] [SECONDS] [RUNS]
 # Inputs are kept to 1024 bytes (a hundred actions or so), which keeps the harnesses fast;
 # FUZZ_FLAGS adds or overrides libFuzzer flags (e.g. FUZZ_FLAGS=-max_len=4096).
 set -euo pipefail
@@ -21,6 +24,8 @@ runs=${3:--1}
 mapfile -t all < <(find tests/fuzz -maxdepth 1 -name 'fuzz_*.c' -printf '%f\n' | sed 's/^fuzz_//; s/\.c$//' | sort)
 if [ "$which" = all ]; then
 	names=("${all[@]}")
+elif [ "$which" = stress_loop ]; then
+	names=()
 else
 	[ -f "tests/fuzz/fuzz_$which.c" ] || { echo "fuzz.sh: no harness $which (one of: ${all[*]})" >&2; exit 2; }
 	names=("$which")
@@ -62,6 +67,18 @@ for name in "${names[@]}"; do
 		failed+=("$name")
 	fi
 done
+
+if [ "$which" = stress_loop ]; then
+	section "stress_loop: ${seconds} s"
+	log=$out/stress_loop.log
+	mkdir -p "$out/corpus/devsim_driver"
+	rc=0
+	"$out/tests/fuzz/stress_loop" --seconds "$seconds" --seed "$RANDOM" "$out/corpus/devsim_driver" \
+		tests/fuzz/corpus/devsim_driver >"$log" 2>&1 || rc=$?
+	tail -n 20 "$log"
+	report+=("$(tail -n 1 "$log")")
+	[ "$rc" -eq 0 ] || failed+=(stress_loop)
+fi
 
 section "Summary"
 printf '%s\n' "${report[@]}"

@@ -59,6 +59,52 @@ void dsim_guest_serve(struct dsim_dev *d)
 	}
 }
 
+#define WIN0_BUS 0x10000000ull
+#define WIN0_LEN (64u << 10)
+#define WIN1_LEN (4u << 10)
+#define GUARD 4096u
+#define GUARD_BYTE 0xa5
+#define MEMORY_LEN (3 * GUARD + WIN0_LEN + WIN1_LEN) /* guard, window 0, guard, window 1, guard */
+
+static uint8_t *win0(uint8_t *mem)
+{
+	return mem + GUARD;
+}
+
+static uint8_t *win1(uint8_t *mem)
+{
+	return win0(mem) + WIN0_LEN + GUARD;
+}
+
+uint8_t *dsim_guest_memory(struct dsim_dev *d)
+{
+	uint8_t *mem = malloc(MEMORY_LEN);
+	if (!mem || dsim_dma_add(d, WIN0_BUS, WIN0_LEN, win0(mem), NULL, 0) ||
+	    dsim_dma_add(d, WIN0_BUS + WIN0_LEN, WIN1_LEN, win1(mem), NULL, 0))
+		abort();
+	return mem;
+}
+
+void dsim_guest_memory_reset(struct dsim_guest *g, uint8_t *mem)
+{
+	memset(mem, GUARD_BYTE, MEMORY_LEN);
+	memset(win0(mem), 0, WIN0_LEN);
+	memset(win1(mem), 0, WIN1_LEN);
+	g->win[0] = (struct guest_window){ WIN0_BUS, win0(mem), WIN0_LEN };
+	g->win[1] = (struct guest_window){ WIN0_BUS + WIN0_LEN, win1(mem), WIN1_LEN };
+	g->nwin = 2;
+}
+
+void dsim_guest_memory_check(const uint8_t *mem)
+{
+	static uint8_t intact[GUARD];
+	if (!intact[0])
+		memset(intact, GUARD_BYTE, sizeof(intact));
+	FUZZ_CHECK(memcmp(mem, intact, GUARD) == 0);
+	FUZZ_CHECK(memcmp(mem + GUARD + WIN0_LEN, intact, GUARD) == 0);
+	FUZZ_CHECK(memcmp(mem + 2 * GUARD + WIN0_LEN + WIN1_LEN, intact, GUARD) == 0);
+}
+
 void dsim_guest_restart(struct dsim_guest *g)
 {
 	memset(g->tail, 0, sizeof(g->tail));
@@ -261,9 +307,13 @@ static void act_faults(struct dsim_guest *g, struct fuzz_in *in)
 	text[len] = 0;
 	struct dsim_fault_set set = g->d->faults.set;
 	char err[128];
-	if (dsim_fault_set_parse(&set, text, err, sizeof(err)) == 0)
+	bool valid = dsim_fault_set_parse(&set, text, err, sizeof(err)) == 0;
+	uint8_t seed = fuzz_u8(in);
+	if (g->device_thread)
+		return;
+	if (valid)
 		dsim_faults_replace(&g->d->faults, &set);
-	dsim_faults_seed(&g->d->faults, fuzz_u8(in));
+	dsim_faults_seed(&g->d->faults, seed);
 }
 
 void dsim_guest_step(struct dsim_guest *g, struct fuzz_in *in)
@@ -311,14 +361,17 @@ void dsim_guest_step(struct dsim_guest *g, struct fuzz_in *in)
 		break;
 	case ACT_EVENT: {
 		uint8_t payload[DSIM_EVENT_PAYLOAD_MAX];
-		dsim_event_raise(g->d, payload, fuzz_bytes(in, payload, fuzz_u8(in)));
+		size_t len = fuzz_bytes(in, payload, fuzz_u8(in));
+		if (!g->device_thread)
+			dsim_event_raise(g->d, payload, len);
 		break;
 	}
 	case ACT_FAULTS:
 		act_faults(g, in);
 		break;
 	case ACT_DISK_FAILS: /* whatever reaches the store next, whenever that is */
-		g->d->st.fail_next = true;
+		if (!g->device_thread)
+			g->d->st.fail_next = true;
 		break;
 	}
 }
@@ -326,12 +379,17 @@ void dsim_guest_step(struct dsim_guest *g, struct fuzz_in *in)
 void dsim_guest_check(struct dsim_guest *g)
 {
 	const struct dsim_dev *d = g->d;
-	FUZZ_CHECK(d->heap_len <= DSIM_REQ_POOL);
+	dsim_guest_check_rings(d);
 	if (d->st.failures != g->storage_failures) {
 		g->storage_failures = d->st.failures;
 		FUZZ_CHECK(dsim_rd32(d->regs, DSIM_REG_STATUS) ==
 			   (DSIM_STS_FATAL | DSIM_FATAL_INTERNAL << DSIM_STS_CODE_SHIFT));
 	}
+}
+
+void dsim_guest_check_rings(const struct dsim_dev *d)
+{
+	FUZZ_CHECK(d->heap_len <= DSIM_REQ_POOL);
 	for (unsigned q = 0; q < d->cfg.queues; q++) {
 		const struct dsim_queue *dq = &d->q[q];
 		if (!dq->enabled)

@@ -37,6 +37,12 @@ struct dsim_guest {
 	uint32_t tail[GUEST_QUEUES], head[GUEST_QUEUES];
 	uint16_t phase[GUEST_QUEUES];
 	uint64_t storage_failures; /* the store's count when last checked */
+	/*
+	 * The device runs its own loop on another thread: the host's actions
+	 * that would touch the model from this one (events, fault rules, a
+	 * failing store) are read from the input and skipped.
+	 */
+	bool device_thread;
 };
 
 /* A small device for the harnesses: 64 KiB of storage in RAM, `queues` queues. */
@@ -48,14 +54,25 @@ struct dsim_dev *dsim_guest_device(unsigned queues);
  */
 void dsim_guest_serve(struct dsim_dev *d);
 
+/*
+ * Guest memory for the harnesses that give the device its DMA windows
+ * themselves: window 0 (64 KiB) and window 1 (4 KiB) in one allocation
+ * between guard bytes; window 1's bus range starts right where window 0's
+ * ends, its memory does not. dsim_guest_memory() allocates it and adds the
+ * windows to d; _reset() rewrites the guards, zeroes the windows and points
+ * g's windows at them; _check() finds the guards intact.
+ */
+uint8_t *dsim_guest_memory(struct dsim_dev *d);
+void dsim_guest_memory_reset(struct dsim_guest *g, uint8_t *mem);
+void dsim_guest_memory_check(const uint8_t *mem);
+
 /* Forgets the rings (the device was reset under the driver); starts the input's checks. */
 void dsim_guest_restart(struct dsim_guest *g);
 /* Runs the input's next action. */
 void dsim_guest_step(struct dsim_guest *g, struct fuzz_in *in);
-/*
- * After a pass: the device's ring state stays inside the limits it was
- * given, and a storage access that failed in the pass left it FATAL.
- */
+/* The device's ring state stays inside the limits it was given. */
+void dsim_guest_check_rings(const struct dsim_dev *d);
+/* After a pass: the rings, and a storage access that failed in the pass left the device FATAL. */
 void dsim_guest_check(struct dsim_guest *g);
 /*
  * Every request the device holds is counted in its queue's inflight (the
