@@ -502,7 +502,10 @@ static void add_health(drv_dev *dev)
 
 static uint64_t rejected_total;
 
-/* Faults the device injected, per kind; a device killed before it was asked is not counted. */
+/*
+ * Faults the device injected, per kind: asked at the end of a session, or
+ * just before the kill; a device process that vanished cannot be asked.
+ */
 static uint64_t faults_total[DSIM_FAULT_KIND_COUNT];
 static unsigned faults_sessions;
 
@@ -527,8 +530,8 @@ static void print_faults(unsigned sessions)
 	for (unsigned k = 0; k < DSIM_FAULT_KIND_COUNT; k++)
 		if (faults_total[k])
 			printf(" %s %" PRIu64, names[k], faults_total[k]);
-	printf(" (%u of %u sessions counted: a killed device cannot be asked)\n", faults_sessions,
-	       sessions);
+	printf(" (%u of %u sessions counted: a device that vanished cannot be asked)\n",
+	       faults_sessions, sessions);
 }
 
 static void add_queue_stats(struct session *s)
@@ -634,6 +637,7 @@ static int run(void)
 		       !__atomic_load_n(&stopping, __ATOMIC_ACQUIRE)) {
 			usleep(20000);
 			if (opt.spawn && next_restart && now_s() >= next_restart) {
+				add_faults(&s); /* the last moment the device can be asked */
 				/* What was not flushed may be lost from here on. */
 				soak_model_crash(&model);
 				devsim_kill();
