@@ -239,11 +239,82 @@ static void test_queue_per_thread(void **state)
 	}
 }
 
+/*
+ * The synchronous helpers beside a thread that reaps the same queue: the
+ * reaper is handed only its own requests, never a helper's (which lives on
+ * the helper's stack and is gone once the helper returns), and each helper
+ * returns its own result.
+ */
+#define REAPER_REQS 8
+
+struct reaper {
+	drv_queue *q;
+	struct drv_req req[REAPER_REQS];
+	uint8_t data[REAPER_REQS][LEN];
+	unsigned done, errors, foreign;
+	int stop; /* atomic */
+};
+
+static void *reaper_thread(void *arg)
+{
+	struct reaper *r = arg;
+	unsigned out_now = 0;
+	for (unsigned i = 0; i < REAPER_REQS; i++) {
+		struct drv_req *one = &r->req[i];
+		drv_prep_read(one, (uint64_t)i * LEN, r->data[i], LEN);
+		out_now += drv_submit(r->q, &one, 1) == 1;
+	}
+	while (out_now) {
+		struct drv_req *out[REAPER_REQS];
+		int n = drv_reap(r->q, out, REAPER_REQS, 1, 5 * IT_MS);
+		for (int i = 0; i < n; i++) {
+			if (out[i] < r->req || out[i] >= r->req + REAPER_REQS) {
+				r->foreign++; /* not ours: not to be touched */
+				continue;
+			}
+			out_now--;
+			r->done++;
+			r->errors += out[i]->status != 0 || out[i]->result != LEN;
+			if (!__atomic_load_n(&r->stop, __ATOMIC_ACQUIRE))
+				out_now += drv_submit(r->q, &out[i], 1) == 1;
+		}
+	}
+	return NULL;
+}
+
+static void test_helpers_beside_reaper(void **state)
+{
+	struct it_ctx *c = *state;
+	drv_queue *q = it_queue(c, 32, DRV_CMODE_HYBRID);
+	uint8_t block[LEN], back[LEN];
+	const uint64_t off = REAPER_REQS * LEN;
+	struct reaper *r = it_calloc(c, 1, sizeof(*r));
+	r->q = q;
+	pthread_t t;
+	assert_int_equal(pthread_create(&t, NULL, reaper_thread, r), 0);
+	for (unsigned i = 0; i < 300; i++) {
+		it_fill(block, LEN, off, 700 + i);
+		assert_int_equal(drv_write(q, off, block, LEN), LEN);
+		memset(back, 0, LEN);
+		assert_int_equal(drv_read(q, off, back, LEN), LEN);
+		it_check_pattern(back, LEN, off, 700 + i);
+		if (i % 10 == 0)
+			assert_int_equal(drv_flush(q), 0);
+	}
+	__atomic_store_n(&r->stop, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(r->foreign, 0);
+	assert_int_equal(r->errors, 0);
+	assert_true(r->done >= REAPER_REQS);
+	assert_int_equal(drv_queue_destroy(q), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_shared_queue, it_setup, it_teardown),
 		cmocka_unit_test_setup_teardown(test_queue_per_thread, it_setup, it_teardown),
+		cmocka_unit_test_setup_teardown(test_helpers_beside_reaper, it_setup, it_teardown),
 	};
 	return cmocka_run_group_tests_name("threads", tests, NULL, NULL);
 }

@@ -347,7 +347,8 @@ struct drv_req {
 		drv_queue *q;
 		uint64_t deadline_ns;
 		uint32_t slot;
-		uint32_t state;
+		uint16_t state;
+		uint16_t helper; /* a synchronous helper's: only its own wait delivers it */
 	} priv;
 };
 
@@ -464,7 +465,12 @@ DRV_API int drv_cancel(drv_queue *q, struct drv_req *req);
 DRV_API int drv_cancel_all(drv_queue *q);
 
 /* ---- Synchronous helpers ---------------------------------------------- */
-/* Each submits one request, waits for it and returns its result or -errno. */
+/*
+ * Each submits one request, waits for it and returns its result or -errno.
+ * They may share a queue with other threads' submits, waits and reaps: they
+ * take no other thread's completion, and no other thread's drv_reap is
+ * handed theirs.
+ */
 
 DRV_API int64_t drv_read(drv_queue *q, uint64_t offset, void *data, size_t len);
 DRV_API int64_t drv_write(drv_queue *q, uint64_t offset, const void *data, size_t len);

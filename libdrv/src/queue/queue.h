@@ -28,7 +28,7 @@ enum drv_slot_state {
 enum drv_req_state {
 	DRV_REQ_IDLE = 0, /* never submitted, or delivered */
 	DRV_REQ_PENDING,  /* owns a slot */
-	DRV_REQ_DONE,     /* finished, on the done list, not yet delivered */
+	DRV_REQ_DONE,     /* finished, not yet delivered; on the done list unless a helper's */
 	DRV_REQ_CALLBACK, /* finished, its callback is about to run */
 };
 

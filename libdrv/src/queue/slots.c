@@ -145,6 +145,9 @@ static inline void req_finish(drv_queue *q, struct drv_req *req, int status, uin
 	if (req->cb) {
 		req->priv.state = DRV_REQ_CALLBACK;
 		list_append(&q->cb_head, &q->cb_tail, req);
+	} else if (req->priv.helper) {
+		/* Off the done list: another thread's drv_reap must not take it. */
+		req->priv.state = DRV_REQ_DONE;
 	} else {
 		req->priv.state = DRV_REQ_DONE;
 		list_append(&q->done_head, &q->done_tail, req);
@@ -163,9 +166,11 @@ void drvi_req_deliver(drv_queue *q, struct drv_req *req)
 {
 	if (req->priv.state != DRV_REQ_DONE)
 		return;
+	req->priv.state = DRV_REQ_IDLE;
+	if (req->priv.helper)
+		return;
 	list_remove(&q->done_head, &q->done_tail, req);
 	q->ndone--;
-	req->priv.state = DRV_REQ_IDLE;
 }
 
 unsigned drvi_req_deliver_head(drv_queue *q, struct drv_req **out, unsigned max)
