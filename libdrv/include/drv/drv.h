@@ -347,8 +347,7 @@ struct drv_req {
 		drv_queue *q;
 		uint64_t deadline_ns;
 		uint32_t slot;
-		uint16_t state;
-		uint16_t helper; /* a synchronous helper's: only its own wait delivers it */
+		uint32_t state;
 	} priv;
 };
 

@@ -28,7 +28,7 @@ enum drv_slot_state {
 enum drv_req_state {
 	DRV_REQ_IDLE = 0, /* never submitted, or delivered */
 	DRV_REQ_PENDING,  /* owns a slot */
-	DRV_REQ_DONE,     /* finished, not yet delivered; on the done list unless a helper's */
+	DRV_REQ_DONE,     /* finished, not yet delivered: on the done list (a helper's on none) */
 	DRV_REQ_CALLBACK, /* finished, its callback is about to run */
 };
 
@@ -179,6 +179,13 @@ void drvi_req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t res
 		     uint32_t flags);
 /* Takes a finished request off the done list: it is delivered. */
 void drvi_req_deliver(drv_queue *q, struct drv_req *req);
+/*
+ * The synchronous helpers put this in their request's cb; it is never
+ * called. Such a request finishes DONE but on no list, so only the
+ * helper's own wait delivers it: another thread's drv_reap must not be
+ * handed a request that lives on the helper's stack.
+ */
+void drvi_helper_mark(struct drv_req *req, void *user_data);
 /* Delivers up to max requests from the head of the done list into out; returns how many. */
 unsigned drvi_req_deliver_head(drv_queue *q, struct drv_req **out, unsigned max);
 /*

@@ -136,18 +136,26 @@ void drvi_clock_batch_close(drv_queue *q)
 	q->clock_batch = false;
 }
 
+void drvi_helper_mark(struct drv_req *req, void *user_data)
+{
+	(void)req;
+	(void)user_data;
+}
+
 static inline void req_finish(drv_queue *q, struct drv_req *req, int status, uint64_t result,
 			      uint32_t flags)
 {
 	req->result = result;
 	req->result_flags = flags;
 	req->complete_ns = drvi_queue_clock(q);
-	if (req->cb) {
-		req->priv.state = DRV_REQ_CALLBACK;
-		list_append(&q->cb_head, &q->cb_tail, req);
-	} else if (req->priv.helper) {
-		/* Off the done list: another thread's drv_reap must not take it. */
-		req->priv.state = DRV_REQ_DONE;
+	if (__builtin_expect(req->cb != NULL, 0)) {
+		if (req->cb == drvi_helper_mark) {
+			/* Off the done list: another thread's drv_reap must not take it. */
+			req->priv.state = DRV_REQ_DONE;
+		} else {
+			req->priv.state = DRV_REQ_CALLBACK;
+			list_append(&q->cb_head, &q->cb_tail, req);
+		}
 	} else {
 		req->priv.state = DRV_REQ_DONE;
 		list_append(&q->done_head, &q->done_tail, req);
@@ -167,7 +175,7 @@ void drvi_req_deliver(drv_queue *q, struct drv_req *req)
 	if (req->priv.state != DRV_REQ_DONE)
 		return;
 	req->priv.state = DRV_REQ_IDLE;
-	if (req->priv.helper)
+	if (req->cb) /* a helper's: on no list */
 		return;
 	list_remove(&q->done_head, &q->done_tail, req);
 	q->ndone--;

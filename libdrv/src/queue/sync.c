@@ -3,8 +3,7 @@
  * Synchronous helpers: one request on the caller's stack, submitted and
  * waited for. When the queue is full they wait for room without taking
  * other threads' completions, and no other thread's drv_reap is handed
- * theirs: the request is marked as the helper's, and finishes off the
- * done list.
+ * theirs (drvi_helper_mark).
  */
 #include "dev/devdrv.h"
 #include "drv/driver.h"
@@ -30,7 +29,7 @@ static int64_t run_inside(drv_queue *q, struct drv_req *r)
 	 * would not tell: another thread's wait may already have completed it.
 	 */
 	r->priv.slot = UINT32_MAX;
-	r->priv.helper = 1;
+	r->cb = drvi_helper_mark;
 	int rc;
 	while ((rc = drv_submit(q, one, 1)) == -EAGAIN) {
 		pthread_mutex_lock(&q->lock);
